@@ -1,0 +1,149 @@
+"""``create_app``: settings, plugins and backends wired into one Quart-Trio app."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from quart import Response, request
+from quart_trio import QuartTrio
+from werkzeug.routing import BaseConverter
+
+from kernel.asgi import BackpressureHTTPConnection, StreamingRequest
+from kernel.config import (
+    ConfigError,
+    Settings,
+    load_kernel_settings,
+    load_plugin_settings,
+    load_raw_config,
+)
+from kernel.context import EXTENSION, Runtime, current_actor
+from kernel.cors import install_cors
+from kernel.errors import install_error_handlers
+from kernel.openapi import merge_fragments
+from kernel.plugins import PluginHost, create_plugin_host
+
+access_log = logging.getLogger("iscc_web.access")
+
+
+class MediaIdConverter(BaseConverter):
+    """``<mid:media_id>``: 13 characters of lowercase base32hex; anything else is a 404."""
+
+    regex = "[a-v0-9]{13}"
+
+
+class IsccWebApp(QuartTrio):
+    """QuartTrio with request bodies that apply backpressure."""
+
+    asgi_http_class = BackpressureHTTPConnection
+    request_class = StreamingRequest
+
+
+def _pick(factories: Mapping[str, Callable[..., Any]], name: str, what: str) -> Callable[..., Any]:
+    if name not in factories:
+        raise ConfigError(
+            f"[kernel] {what}: unknown backend {name!r}; available: {', '.join(sorted(factories))}"
+        )
+    return factories[name]
+
+
+def _mount_blueprints(app: QuartTrio, host: PluginHost, settings: Settings) -> None:
+    owners: dict[str, str] = {}
+    for plugin_name, blueprint in host.blueprints(settings=settings):
+        if blueprint.name in owners:
+            raise ConfigError(
+                f"plugins {owners[blueprint.name]!r} and {plugin_name!r} both register "
+                f"a blueprint named {blueprint.name!r}"
+            )
+        owners[blueprint.name] = plugin_name
+        app.register_blueprint(blueprint)
+    claimed: dict[tuple[str, str], str] = {}
+    for rule in app.url_map.iter_rules():
+        owner = owners.get(rule.endpoint.rpartition(".")[0], "kernel")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            key = (method, rule.rule)
+            if key in claimed and claimed[key] != owner:
+                raise ConfigError(
+                    f"plugins {claimed[key]!r} and {owner!r} both serve {method} {rule.rule}"
+                )
+            claimed[key] = owner
+
+
+def _install_access_log(app: QuartTrio) -> None:
+    @app.after_request
+    async def log_request(response: Response) -> Response:
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %s actor=%s", request.method, request.path, response.status_code,
+                current_actor()[:12],
+            )
+        return response
+
+
+def create_app(
+    config: str | Path | Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    plugins: Mapping[str, object] | None = None,
+) -> IsccWebApp:
+    """Create one app instance.
+
+    Args:
+        config: path to a plugins.toml, a parsed mapping of the same shape, or ``None``
+            (``ISCC_WEB_CONFIG``, then ``./plugins.toml``, then embedded defaults).
+        env: environment for ``ISCC_WEB_*`` overrides (default: ``os.environ``, read now).
+        plugins: extra plugins by name, registered exactly like entry points.
+
+    Raises:
+        ConfigError: any invalid setting, unknown plugin, hook or route clash (one line).
+    """
+    env = dict(os.environ) if env is None else env
+    raw, source, base_dir = load_raw_config(config, env)
+    kernel = load_kernel_settings(raw, env, source, base_dir)
+    host = create_plugin_host(kernel.plugins, plugins)
+    plugin_settings = load_plugin_settings(raw, env, source, host.settings_specs(), host.known)
+    settings = Settings(kernel=kernel, plugin=plugin_settings, source=source)
+    storage = _pick(host.storage_factories(), kernel.storage, "storage")(settings)
+    workers = _pick(host.worker_factories(), kernel.workers, "workers")(
+        settings, host.worker_inits(settings=settings)
+    )
+
+    app = IsccWebApp("iscc_web")
+    app.config.update(
+        MAX_CONTENT_LENGTH=None,  # limits are counted by kernel.bodies, chunked bodies included
+        RESPONSE_TIMEOUT=None,  # a timeout would silently truncate long downloads
+        BODY_TIMEOUT=kernel.body_timeout,
+        BACKGROUND_TASK_SHUTDOWN_TIMEOUT=5,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["mid"] = MediaIdConverter
+    runtime = Runtime(
+        settings=settings, host=host, storage=storage, workers=workers,
+        openapi=merge_fragments(host.openapi_fragments(settings=settings)),
+    )
+    app.extensions[EXTENSION] = runtime
+    install_error_handlers(app)
+    install_cors(app, kernel.cors_origins, kernel.site_address)
+    _mount_blueprints(app, host, settings)
+    _install_access_log(app)
+
+    @app.while_serving
+    async def serving() -> AsyncIterator[None]:
+        await storage.start()
+        await workers.start()
+        try:
+            if kernel.warm_workers:
+                await workers.warm()
+            async with AsyncExitStack() as stack:
+                for lifespan in host.lifespans(app=app):
+                    await stack.enter_async_context(lifespan)
+                yield
+        finally:
+            await workers.stop()
+            await storage.stop()
+
+    return app

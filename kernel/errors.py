@@ -1,0 +1,128 @@
+"""Errors with an HTTP status each, and the one renderer that turns them into problem+json."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import TYPE_CHECKING, ClassVar
+
+from quart import Response
+from werkzeug.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from quart import Quart
+
+log = logging.getLogger("iscc_web")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class HttpError(Exception):
+    """An error that ends a request with ``status`` and a human-readable ``detail``."""
+
+    status: ClassVar[int] = 500
+    default_detail: ClassVar[str] = "Internal server error."
+
+    def __init__(self, detail: str | None = None, *, headers: Mapping[str, str] | None = None):
+        self.detail = detail or self.default_detail
+        self.headers = dict(headers or {})
+        super().__init__(self.detail)
+
+
+class BadRequest(HttpError):
+    status = 400
+    default_detail = "Bad request."
+
+
+class Forbidden(HttpError):
+    status = 403
+    default_detail = "Only accessible by original uploader."
+
+
+class NotFound(HttpError):
+    status = 404
+    default_detail = "Not found."
+
+
+class RequestTimeout(HttpError):
+    status = 408
+    default_detail = "The request body was not received in time."
+
+
+class PayloadTooLarge(HttpError):
+    status = 413
+    default_detail = "The request body is too large."
+
+
+class UnprocessableEntity(HttpError):
+    status = 422
+    default_detail = "Unprocessable entity."
+
+
+class JobTimeout(UnprocessableEntity):
+    """A worker job ran past ``process_timeout``; its worker was recycled."""
+
+    default_detail = "Processing timed out."
+
+
+class ServiceUnavailable(HttpError):
+    status = 503
+    default_detail = "The service is busy, try again later."
+
+
+class InsufficientStorage(HttpError):
+    status = 507
+    default_detail = "Not enough storage to accept this upload."
+
+
+def problem_response(
+    status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Build an RFC 9457 ``application/problem+json`` response."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    response = Response(json.dumps(body), status=status, content_type=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _first_http_error(group: BaseExceptionGroup) -> HttpError | None:
+    matched, _ = group.split(HttpError)
+    while isinstance(matched, BaseExceptionGroup):
+        matched = matched.exceptions[0]
+    return matched
+
+
+async def _render_http_error(error: HttpError) -> Response:
+    return problem_response(error.status, error.detail, error.headers)
+
+
+async def _render_framework_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    headers = {}
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[arg-type]
+    detail = error.description or HTTPStatus(status).phrase
+    return problem_response(status, detail, headers)
+
+
+async def _render_unexpected(error: Exception) -> Response:
+    if isinstance(error, BaseExceptionGroup):
+        found = _first_http_error(error)
+        if found is not None:
+            return await _render_http_error(found)
+    log.error("unhandled error: %r", error, exc_info=error)
+    return problem_response(500, "Internal server error.")
+
+
+def install_error_handlers(app: Quart) -> None:
+    """Render every error the app can raise as problem+json, without internals."""
+    app.register_error_handler(HttpError, _render_http_error)
+    app.register_error_handler(HTTPException, _render_framework_error)
+    app.register_error_handler(Exception, _render_unexpected)

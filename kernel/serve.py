@@ -1,0 +1,47 @@
+"""Serving the app with hypercorn's trio worker, in-process (so worker processes can spawn)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from urllib.parse import urlsplit
+
+import trio
+from hypercorn.config import Config as HyperConfig
+from hypercorn.trio import serve
+
+from kernel.app import IsccWebApp
+from kernel.config import KernelSettings
+
+#: Largest request head (request line + headers) accepted; larger gets the connection closed.
+MAX_HEADER_BYTES = 16 * 1024
+
+
+def bind_from_site_address(site_address: str) -> str:
+    parts = urlsplit(site_address)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname or '127.0.0.1'}:{port}"
+
+
+def hypercorn_config(kernel: KernelSettings, bind: str | None) -> HyperConfig:
+    config = HyperConfig()
+    config.bind = [bind or bind_from_site_address(kernel.site_address)]
+    config.accesslog = None  # the app logs requests itself, with the owner hash only
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.graceful_timeout = kernel.graceful_timeout
+    config.h11_max_incomplete_size = MAX_HEADER_BYTES
+    config.include_server_header = False
+    config.keep_alive_timeout = 75
+    return config
+
+
+async def _until_signalled(cancel_on: trio.Event | None = None) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            logging.getLogger("iscc_web").info("received %s, shutting down", signal.Signals(signum).name)
+            return
+
+
+async def serve_app(app: IsccWebApp, config: HyperConfig) -> None:
+    """Serve until SIGINT or SIGTERM, then let in-flight requests finish (graceful timeout)."""
+    await serve(app, config, shutdown_trigger=_until_signalled)  # type: ignore[arg-type]

@@ -1,0 +1,234 @@
+"""The default storage backend: one directory per media id under ``media_path``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import trio
+
+from kernel.config import Settings
+from kernel.errors import InsufficientStorage, NotFound
+from kernel.hookspecs import hookimpl
+from kernel.storage import Storage, UploadMeta, media_id_time
+
+log = logging.getLogger("iscc_web.storage")
+
+_MEDIA_ID = re.compile(r"[a-v0-9]{13}")
+#: Bytes gathered before one write (one thread hop) to disk.
+WRITE_BUFFER = 1 << 20
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class FileSystemStorage:
+    """Packages as directories: ``<root>/<media_id>/{<file>, <media_id>.meta.json, …}``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    async def start(self) -> None:
+        await trio.to_thread.run_sync(lambda: self.root.mkdir(parents=True, exist_ok=True))
+
+    async def stop(self) -> None:
+        return None
+
+    def _package(self, media_id: str) -> Path:
+        if not _MEDIA_ID.fullmatch(media_id):
+            raise NotFound("File metadata not found")
+        return self.root / media_id
+
+    async def _write(self, fh: IO[bytes], data: bytes | bytearray) -> None:
+        try:
+            await trio.to_thread.run_sync(fh.write, data)
+        except OSError as exc:
+            log.error("storage write failed: %s", exc.strerror)
+            raise InsufficientStorage() from None
+
+    async def _create(self, meta: UploadMeta, fill: Callable[[Path], Any]) -> int:
+        """Create the package directory, let ``fill`` write the file, then publish the meta."""
+        package = self._package(meta.media_id)
+        try:
+            await trio.to_thread.run_sync(lambda: package.mkdir(parents=True))
+        except OSError as exc:
+            log.error("cannot create package: %s", exc.strerror)
+            raise InsufficientStorage() from None
+        try:
+            size = await fill(package / meta.clean_file_name)
+            meta_path = package / f"{meta.media_id}.meta.json"
+            try:
+                await trio.to_thread.run_sync(_write_atomic, meta_path, meta.to_json())
+            except OSError as exc:
+                log.error("cannot write meta: %s", exc.strerror)
+                raise InsufficientStorage() from None
+            return size
+        except BaseException:
+            _remove_tree(package)  # synchronous on purpose: also runs when cancelled
+            raise
+
+    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
+        async def fill(target: Path) -> int:
+            size = 0
+            fh = await trio.to_thread.run_sync(open, target, "xb", 0)
+            try:
+                buffer = bytearray()
+                async for chunk in chunks:
+                    buffer += chunk
+                    size += len(chunk)
+                    if len(buffer) >= WRITE_BUFFER:
+                        await self._write(fh, buffer)
+                        buffer.clear()
+                if buffer:
+                    await self._write(fh, buffer)
+            finally:
+                fh.close()
+            return size
+
+        return await self._create(meta, fill)
+
+    async def save_file(self, meta: UploadMeta, source: Path) -> int:
+        async def fill(target: Path) -> int:
+            try:
+                await trio.to_thread.run_sync(shutil.move, source, target)
+                return (await trio.Path(target).stat()).st_size
+            except OSError as exc:
+                log.error("cannot store file: %s", exc.strerror)
+                raise InsufficientStorage() from None
+
+        return await self._create(meta, fill)
+
+    async def load_meta(self, media_id: str) -> UploadMeta:
+        path = self._package(media_id) / f"{media_id}.meta.json"
+        try:
+            data = await trio.Path(path).read_bytes()
+            return UploadMeta.from_json(data)
+        except (OSError, ValueError, TypeError):
+            raise NotFound("File metadata not found") from None
+
+    def _file(self, meta: UploadMeta) -> Path:
+        return self._package(meta.media_id) / meta.clean_file_name
+
+    async def file_size(self, meta: UploadMeta) -> int:
+        try:
+            return (await trio.Path(self._file(meta)).stat()).st_size
+        except OSError:
+            raise NotFound("File not found") from None
+
+    async def read_file(self, meta: UploadMeta, chunk_size: int) -> AsyncIterator[bytes]:
+        try:
+            fh = await trio.to_thread.run_sync(open, self._file(meta), "rb", 0)
+        except OSError:
+            raise NotFound("File not found") from None
+        try:
+            while chunk := await trio.to_thread.run_sync(fh.read, chunk_size):
+                yield chunk
+        finally:
+            fh.close()
+
+    @asynccontextmanager
+    async def local_file(self, meta: UploadMeta) -> AsyncIterator[Path]:
+        path = self._file(meta)
+        if not await trio.Path(path).is_file():
+            raise NotFound("File not found")
+        yield path
+
+    async def put_sidecar(self, media_id: str, suffix: str, data: bytes) -> None:
+        path = self._package(media_id) / f"{media_id}.{suffix}"
+        try:
+            await trio.to_thread.run_sync(_write_atomic, path, data)
+        except FileNotFoundError:
+            raise NotFound("File metadata not found") from None
+        except OSError as exc:
+            log.error("cannot write %s: %s", suffix, exc.strerror)
+            raise InsufficientStorage() from None
+
+    async def get_sidecar(self, media_id: str, suffix: str) -> bytes | None:
+        try:
+            return await trio.Path(self._package(media_id) / f"{media_id}.{suffix}").read_bytes()
+        except (OSError, NotFound):
+            return None
+
+    async def delete(self, media_id: str) -> bool:
+        package = self._package(media_id)
+        trash = self.root / f".trash-{media_id}-{secrets.token_hex(4)}"
+        try:
+            await trio.to_thread.run_sync(os.rename, package, trash)
+        except FileNotFoundError:
+            return False
+        await trio.to_thread.run_sync(_remove_tree, trash)
+        return True
+
+    def _sweep_sync(self, max_age: float) -> int:
+        now = time.time()
+        deleted = 0
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                if entry.name.startswith(".trash-"):
+                    _remove_tree(Path(entry.path))
+                    continue
+                if entry.name.startswith("."):
+                    continue
+                created = media_id_time(entry.name) or entry.stat().st_mtime
+                if now - created > max_age:
+                    shutil.rmtree(entry.path)
+                    deleted += 1
+            except OSError as exc:
+                log.warning("sweeper could not remove a package: %s", exc.strerror)
+        return deleted
+
+    async def sweep(self, max_age: float) -> int:
+        return await trio.to_thread.run_sync(self._sweep_sync, max_age)
+
+    def _statistics_sync(self) -> dict[str, Any]:
+        packages = total = 0
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            entries = []
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                continue
+            packages += 1
+            try:
+                total += sum(f.stat().st_size for f in os.scandir(entry.path) if f.is_file())
+            except OSError:
+                continue
+        return {"backend": "fs", "packages": packages, "bytes": total}
+
+    async def statistics(self) -> dict[str, Any]:
+        return await trio.to_thread.run_sync(self._statistics_sync)
+
+
+def _create_fs(settings: Settings) -> Storage:
+    return FileSystemStorage(Path(settings.kernel.media_path))
+
+
+@hookimpl(trylast=True)
+def register_storage() -> Mapping[str, Callable[[Settings], Storage]]:
+    return {"fs": _create_fs}

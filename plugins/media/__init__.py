@@ -1,0 +1,14 @@
+"""Endpoint group ``media``: upload, download and delete stored files."""
+
+from collections.abc import Sequence
+
+from quart import Blueprint
+
+from kernel import Settings, hookimpl
+
+
+@hookimpl
+def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
+    from plugins.media.routes import blueprint
+
+    return [blueprint]

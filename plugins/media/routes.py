@@ -1,0 +1,62 @@
+"""Routes of the ``media`` group (CONTRACT §2.5–2.7)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from quart import Blueprint, Response
+
+from kernel import (
+    API_PREFIX,
+    NotFound,
+    get_settings,
+    get_storage,
+    media_location,
+    media_url,
+    receive_upload,
+    require_access,
+)
+
+blueprint = Blueprint("media", __name__, url_prefix=API_PREFIX)
+
+
+def content_disposition(kind: str, file_name: str) -> str:
+    """``Content-Disposition`` that survives any file name (RFC 6266 ``filename*``)."""
+    fallback = file_name.encode("ascii", "replace").decode().replace("?", "_")
+    fallback = fallback.replace("\\", "_").replace('"', "_")
+    value = f'{kind}; filename="{fallback}"'
+    if fallback != file_name:
+        value += f"; filename*=UTF-8''{quote(file_name, safe='')}"
+    return value
+
+
+@blueprint.post("/media")
+async def upload_file() -> tuple[dict[str, str], int, dict[str, str]]:
+    meta = await receive_upload()
+    body = {"content": media_url(meta.media_id), "media_id": meta.media_id}
+    return body, 201, {"Location": media_location(meta.media_id)}
+
+
+@blueprint.get("/media/<mid:media_id>")
+async def download_file(media_id: str) -> Response:
+    storage = get_storage()
+    meta = await storage.load_meta(media_id)
+    require_access(meta, "download")
+    size = await storage.file_size(meta)
+    chunks = storage.read_file(meta, get_settings().kernel.io_read_size)
+    response = Response(chunks, content_type=meta.content_type or "application/octet-stream")
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = content_disposition("attachment",
+                                                                  meta.clean_file_name)
+    response.timeout = None  # a download may take longer than any fixed limit
+    return response
+
+
+@blueprint.delete("/media/<mid:media_id>")
+async def delete_file(media_id: str) -> Response:
+    storage = get_storage()
+    meta = await storage.load_meta(media_id)
+    require_access(meta, "delete")
+    if not await storage.delete(media_id):
+        raise NotFound("File not found")
+    return Response("", status=204)

@@ -31,9 +31,12 @@ ESSENTIAL = (
 
 
 def builtin_names() -> list[str]:
-    """Names of the endpoint groups shipped in the ``plugins`` package."""
+    """Endpoint groups shipped in ``plugins`` (``_name`` packages are shared libraries)."""
     package = importlib.import_module(BUILTIN_PACKAGE)
-    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg)
+    return sorted(
+        m.name for m in pkgutil.iter_modules(package.__path__)
+        if m.ispkg and not m.name.startswith("_")
+    )
 
 
 def _discover(extra: Mapping[str, object]) -> dict[str, Callable[[], object]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from contextlib import aclosing
 
@@ -21,7 +20,7 @@ def decode_file_name(header: str | None) -> str:
     if not header:
         raise BadRequest(f"Missing header {FILENAME_HEADER}.")
     try:
-        raw = base64.b64decode(header.encode("ascii"), validate=True)
+        raw = binascii.a2b_base64(header.encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise BadRequest(f"{FILENAME_HEADER} is not base64.") from None
     try:

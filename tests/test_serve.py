@@ -1,0 +1,80 @@
+"""The ``iscc-web`` command: a real process, its help, its errors and graceful shutdown."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+
+import httpx
+import trio
+
+from tests.conftest import upload_headers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_help_describes_the_options():
+    out = subprocess.run([sys.executable, "-m", "kernel", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "--bind" in out and "--config" in out
+
+
+def test_configuration_error_exits_2_with_one_line(tmp_path):
+    config = tmp_path / "plugins.toml"
+    config.write_text("[kernel]\nmax_workers = -1\n")
+    proc = subprocess.run([sys.executable, "-m", "kernel", "--config", str(config)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"iscc-web: configuration error: {config} [kernel]: max_workers must be > 0, got -1"
+    )
+
+
+async def test_serves_and_stops_gracefully_on_sigterm(tmp_path):
+    config = tmp_path / "plugins.toml"
+    config.write_text('[kernel]\nplugins = ["media", "explain"]\nmedia_path = "m"\n'
+                      "cleanup_interval = 0\nmax_workers = 1\n")
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "kernel", "--config", str(config),
+                                 "--bind", f"127.0.0.1:{port}"], stderr=sink)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as http:
+            with trio.fail_after(20):
+                while True:
+                    try:
+                        r = await http.get("/api/v1/-/status")
+                        break
+                    except httpx.ConnectError:
+                        await trio.sleep(0.1)
+            assert r.status_code == 200
+
+            async def slow_body():
+                yield b"a" * 1000
+                proc.send_signal(signal.SIGTERM)  # shutdown starts mid-upload
+                await trio.sleep(0.5)
+                yield b"b" * 1000
+
+            r = await http.post("/api/v1/media", content=slow_body(), headers=upload_headers())
+            assert r.status_code == 201  # the in-flight upload finished
+            media_id = r.json()["media_id"]
+        assert (tmp_path / "m" / media_id / "test.txt").stat().st_size == 2000
+        with trio.fail_after(20):
+            while proc.poll() is None:
+                await trio.sleep(0.1)
+        assert proc.returncode == 0
+        stderr = log.read_text()
+        assert "Traceback" not in stderr
+        assert "127.0.0.1:" not in stderr.replace(f"127.0.0.1:{port}", "")  # no client address
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

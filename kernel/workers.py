@@ -97,7 +97,8 @@ class TrioParallelWorkers:
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         if self._ctx is None:
             raise ServiceUnavailable("The worker pool is not running.")
-        if self._limiter.statistics().tasks_waiting >= self.max_queue:
+        busy = self._limiter.available_tokens == 0
+        if busy and self._limiter.statistics().tasks_waiting >= self.max_queue:
             self.rejected += 1
             raise ServiceUnavailable(
                 "Too many jobs are waiting for a worker.", headers={"Retry-After": RETRY_AFTER}

@@ -35,6 +35,7 @@ from kernel.errors import (
     problem_response,
 )
 from kernel.hookspecs import hookimpl
+from kernel.openapi import contract, spec_fragment
 from kernel.storage import Storage, UploadMeta, clean_file_name, new_media_id
 from kernel.uploads import decode_file_name, receive_upload
 from kernel.workers import Workers
@@ -61,6 +62,7 @@ __all__ = [
     "body_chunks",
     "check_content_length",
     "clean_file_name",
+    "contract",
     "create_app",
     "current_actor",
     "decode_file_name",
@@ -78,4 +80,5 @@ __all__ = [
     "require_access",
     "run_sync",
     "runtime",
+    "spec_fragment",
 ]

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import copy
+import functools
+import importlib.resources
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from kernel.config import Settings
 
 BASE: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -41,3 +49,117 @@ def merge_fragments(fragments: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for fragment in fragments:
         _merge(document, fragment, "$")
     return document
+
+
+# --- fragments of the packaged contract ---------------------------------------------------
+
+#: The packaged copy of the repository's ``openapi.yaml`` (a test keeps the two identical).
+CONTRACT_RESOURCE = "openapi.yaml"
+#: Tags whose operations the kernel serves itself, whatever plugins are enabled.
+KERNEL_TAGS = frozenset({"status"})
+_COMPONENT_REF = "#/components/"
+
+
+@functools.cache
+def _packaged_contract() -> dict[str, Any]:
+    text = importlib.resources.files("kernel").joinpath(CONTRACT_RESOURCE).read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def contract() -> dict[str, Any]:
+    """The full OpenAPI contract shipped with the service (a fresh copy, safe to change)."""
+    return copy.deepcopy(_packaged_contract())
+
+
+def _refs(node: Any) -> Iterator[tuple[str, str]]:
+    """Every ``(kind, name)`` that ``node`` references as ``#/components/<kind>/<name>``."""
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_COMPONENT_REF):
+            kind, _, name = ref.removeprefix(_COMPONENT_REF).partition("/")
+            yield kind, name
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _operation_tags(document: Mapping[str, Any]) -> dict[str, set[str]]:
+    """operationId -> tags, over the whole document."""
+    found: dict[str, set[str]] = {}
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, Mapping) and "operationId" in operation:
+                found[operation["operationId"]] = set(operation.get("tags", ()))
+    return found
+
+
+def _link_target(link: Mapping[str, Any], document: Mapping[str, Any]) -> str | None:
+    ref = link.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_COMPONENT_REF + "links/"):
+        link = document.get("components", {}).get("links", {}).get(ref.rpartition("/")[2], {})
+    return link.get("operationId")
+
+
+def spec_fragment(tag: str, settings: Settings | None = None, *,
+                  document: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The part of an OpenAPI document that one endpoint group serves, for ``openapi_spec``.
+
+    Args:
+        tag: the operations' tag (built-in groups tag their operations with their own name).
+        settings: when given, links to operations of groups that are not enabled are dropped,
+            so a deployment without a group never points at its operations.
+        document: the OpenAPI document to cut from (default: the packaged contract).
+
+    Returns:
+        ``paths`` with the operations tagged ``tag``, the ``tags`` entry for it, and the
+        ``components`` those operations reference (transitively).
+
+    Raises:
+        KeyError: no operation in the document has this tag.
+    """
+    source = _packaged_contract() if document is None else document
+    owners = _operation_tags(source)
+    enabled = None if settings is None or settings.kernel.plugins is None else (
+        set(settings.kernel.plugins) | KERNEL_TAGS
+    )
+    paths: dict[str, Any] = {}
+    for path, item in source.get("paths", {}).items():
+        for method, operation in item.items():
+            if isinstance(operation, Mapping) and tag in operation.get("tags", ()):
+                paths.setdefault(path, {})[method] = copy.deepcopy(operation)
+    if not paths:
+        raise KeyError(f"no operation is tagged {tag!r}")
+    for item in paths.values():
+        for operation in item.values():
+            for response in operation.get("responses", {}).values():
+                links = response.get("links")
+                if not links:
+                    continue
+                for name in list(links):
+                    target = _link_target(links[name], source)
+                    if target not in owners or (
+                        enabled is not None and not owners[target] & (enabled | {tag})
+                    ):
+                        del links[name]
+                if not links:
+                    del response["links"]
+    fragment: dict[str, Any] = {"paths": paths}
+    fragment["tags"] = [copy.deepcopy(t) for t in source.get("tags", ()) if t.get("name") == tag]
+    components = source.get("components", {})
+    wanted: dict[str, dict[str, Any]] = {}
+    pending = list(_refs(paths))
+    while pending:
+        kind, name = pending.pop()
+        if name in wanted.get(kind, {}):
+            continue
+        value = components[kind][name]
+        wanted.setdefault(kind, {})[name] = copy.deepcopy(value)
+        pending.extend(_refs(value))
+    if wanted:
+        fragment["components"] = {
+            kind: {name: wanted[kind][name] for name in components[kind] if name in wanted[kind]}
+            for kind in components if kind in wanted
+        }
+    return fragment

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from quart import Blueprint
 
-from kernel import Settings, hookimpl
+from kernel import Settings, hookimpl, spec_fragment
 
 
 @hookimpl
@@ -12,3 +12,8 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
     from plugins.explain.routes import blueprint
 
     return [blueprint]
+
+
+@hookimpl
+def openapi_spec(settings: Settings) -> dict:
+    return spec_fragment("explain", settings)

@@ -1,0 +1,117 @@
+"""Worker-side set-up of iscc-sdk: library defaults, local tools, no downloads ever.
+
+Runs only in worker processes. iscc-sdk looks for ffmpeg/ffprobe/fpcalc at fixed paths and
+downloads them when they are missing; here every runner and installer is replaced, so the SDK
+uses the programs configured (or found on PATH) and a missing one raises :class:`ToolMissing`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from plugins._processing.capabilities import SEMANTIC_MODELS, model_path, resolve_tools
+from plugins._processing.errors import ToolMissing
+from plugins._processing.settings import LIBRARY_DEFAULTS
+
+#: Tool paths resolved for this worker process.
+TOOLS: dict[str, str | None] = {}
+_CONFIGURED: list[Mapping[str, Any]] = []
+
+
+def apply_library_defaults(model_dir: str = "") -> None:
+    """Seed ``ISCC_SDK_*``/``ISCC_SCT_*``/``ISCC_SCI_*``; explicit environment values win."""
+    for name, value in LIBRARY_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    text_model = model_path(model_dir, "text")
+    if text_model is not None and text_model.is_file():
+        os.environ.setdefault("ISCC_SCT_MODEL_DIR", str(text_model.parent))
+
+
+def _run(tool: str, args: Sequence[Any]) -> subprocess.CompletedProcess:
+    path = TOOLS.get(tool)
+    if not path:
+        raise ToolMissing(tool)
+    try:
+        return subprocess.run([path, *map(str, args)], capture_output=True, check=True)
+    except FileNotFoundError:
+        raise ToolMissing(tool) from None
+
+
+def run_ffmpeg(args: Sequence[Any]) -> subprocess.CompletedProcess:
+    return _run("ffmpeg", args)
+
+
+def run_ffprobe(args: Sequence[Any]) -> subprocess.CompletedProcess:
+    return _run("ffprobe", args)
+
+
+def run_fpcalc(args: Sequence[Any]) -> subprocess.CompletedProcess:
+    """Run fpcalc, accepting Debian's exit code 3 after a complete JSON fingerprint."""
+    try:
+        return _run("fpcalc", args)
+    except subprocess.CalledProcessError as exc:
+        if b'"fingerprint"' in (exc.stdout or b""):
+            return subprocess.CompletedProcess(exc.cmd, 0, exc.stdout, exc.stderr)
+        raise
+
+
+def _silence_loguru() -> None:
+    """The SDK logs through loguru at DEBUG level; the service logs its own failures."""
+    os.environ.setdefault("LOGURU_AUTOINIT", "False")
+    try:
+        from loguru import logger
+    except ImportError:
+        return
+    logger.remove()
+
+
+def _refuse_install(*_: Any, **__: Any) -> None:
+    raise ToolMissing("a required tool")
+
+
+def _binary(tool: str) -> Callable[[], str]:
+    return lambda: TOOLS.get(tool) or f"/nonexistent/{tool}"
+
+
+def configure(config: Mapping[str, Any]) -> Any:
+    """Apply defaults, import iscc-sdk once, point it at local tools; return the module."""
+    if _CONFIGURED and _CONFIGURED[0] == config:
+        import iscc_sdk
+
+        return iscc_sdk
+    model_dir = config.get("semantic_model_dir", "")
+    apply_library_defaults(model_dir)
+    _silence_loguru()
+    import iscc_sdk
+    import iscc_sdk.tools
+
+    TOOLS.update(resolve_tools(config.get("tools", {})))
+    runners = {"run_ffmpeg": run_ffmpeg, "run_ffprobe": run_ffprobe, "run_fpcalc": run_fpcalc}
+    for module in (iscc_sdk, iscc_sdk.tools):
+        for name, runner in runners.items():
+            setattr(module, name, runner)
+    for name in ("install", "fpcalc_install", "ffmpeg_install", "ffprobe_install",
+                 "download_file"):
+        setattr(iscc_sdk.tools, name, _refuse_install)
+    for tool in ("ffmpeg", "ffprobe", "fpcalc"):
+        setattr(iscc_sdk.tools, f"{tool}_bin", _binary(tool))
+    _point_image_model(model_dir)
+    _CONFIGURED[:] = [dict(config)]
+    return iscc_sdk
+
+
+def _point_image_model(model_dir: str) -> None:
+    """iscc-sci only looks in its platform data dir; aim it at the configured model."""
+    path = model_path(model_dir, "image")
+    if path is None or not path.is_file():
+        return
+    try:
+        import iscc_sci.utils  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    iscc_sci.utils.MODEL_PATH = Path(path)
+    assert SEMANTIC_MODELS["image"][1] == path.name

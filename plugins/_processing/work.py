@@ -1,0 +1,152 @@
+"""Worker functions shared by the processing plugins (plain sync code, no Quart).
+
+Every job raises :class:`ProcessingFailed` with a client-safe message on failure, never a
+library exception (those may not unpickle in the web process, and may leak internals).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from plugins._processing.capabilities import MODE_TOOLS
+from plugins._processing.errors import ProcessingFailed, ToolMissing
+
+log = logging.getLogger("iscc_web.processing")
+
+#: Fields of ``InlineMetadata`` returned by metadata extraction (CONTRACT §2.8).
+EXTRACTED_FIELDS = ("name", "description", "meta", "identifier", "creator", "license",
+                    "acquire", "credit", "rights")
+
+_CONFIG: dict[str, Any] = {}
+
+
+def init_worker(config: dict[str, Any]) -> None:
+    """Worker initialiser: library defaults, then the heavy imports, once per process."""
+    from plugins._processing import sdk
+
+    _CONFIG.update(config)
+    sdk.configure(config)
+
+
+def _sdk() -> Any:
+    from plugins._processing import sdk
+    from plugins._processing.settings import ProcessingSettings
+
+    return sdk.configure(_CONFIG or ProcessingSettings().worker_config())
+
+
+def _tool_missing(exc: BaseException) -> ToolMissing | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ToolMissing):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _mode_of(idk: Any, path: Path) -> str | None:
+    try:
+        return str(idk.mediatype_and_mode(path)[1])
+    except Exception:
+        return None
+
+
+def _check_mode(idk: Any, path: Path, semantic: bool, semantic_modes: tuple[str, ...]) -> bool:
+    """Fail early for a mode whose tool or model is missing; return the effective semantic flag."""
+    from plugins._processing.sdk import TOOLS
+
+    mode = _mode_of(idk, path)
+    for tool in MODE_TOOLS.get(mode or "", ()):
+        if not TOOLS.get(tool):
+            raise ProcessingFailed(ToolMissing(tool).detail)
+    if semantic and mode in ("text", "image") and mode not in semantic_modes:
+        raise ProcessingFailed(
+            f"Semantic codes are not available on this server (no {mode} model installed)."
+        )
+    return semantic and mode in semantic_modes
+
+
+def _dump(result: Any, granular: bool | None) -> dict[str, Any]:
+    data = result.model_dump(mode="json", exclude_none=True, by_alias=True)
+    if granular is False or not data.get("features"):
+        data.pop("features", None)
+    return data
+
+
+def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None) -> dict[str, Any]:
+    options: dict[str, Any] = {"experimental": semantic}
+    if granular is not None:
+        options["granular"] = granular
+    try:
+        result = idk.code_iscc(path, **options)
+    except idk.IsccUnsupportedMediatype as exc:
+        raise ProcessingFailed(str(exc)) from None
+    except Exception as exc:
+        missing = _tool_missing(exc)
+        if missing is not None:
+            raise ProcessingFailed(missing.detail) from None
+        log.warning("ISCC processing failed: %r", exc)
+        raise ProcessingFailed("ISCC processing error.") from None
+    if result is None:
+        raise ProcessingFailed("ISCC processing error.")
+    return _dump(result, granular)
+
+
+def iscc_job(path: str, semantic: bool | None, granular: bool | None,
+             semantic_modes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Compute the ISCC of a file.
+
+    Args:
+        path: Local path of the stored file (its name is the client's cleaned file name).
+        semantic: Add a Semantic-Code unit (text, image); ``None`` uses ISCC_SDK_EXPERIMENTAL.
+        granular: Include granular features; ``None`` uses ISCC_SDK_GRANULAR.
+        semantic_modes: Modes whose semantic model the server has.
+
+    Returns:
+        The ISCC metadata as JSON-ready dict (by alias, without nulls).
+    """
+    idk = _sdk()
+    fp = Path(path)
+    if semantic is None:
+        semantic = bool(idk.sdk_opts.experimental)
+    semantic = _check_mode(idk, fp, semantic, semantic_modes)
+    return _code_iscc(idk, fp, semantic, granular)
+
+
+def extract_job(path: str) -> dict[str, str]:
+    """Extract the embeddable metadata of a file (only fields that are present)."""
+    idk = _sdk()
+    try:
+        meta = idk.extract_metadata(Path(path))
+    except Exception as exc:
+        log.info("metadata extraction failed: %r", exc)
+        raise ProcessingFailed("Failed to extract metadata.") from None
+    if meta is None:
+        raise ProcessingFailed("Failed to extract metadata.")
+    data = meta.model_dump(mode="json", exclude_none=True, by_alias=True)
+    return {k: str(data[k]) for k in EXTRACTED_FIELDS if data.get(k) not in (None, "")}
+
+
+def embed_job(path: str, metadata: dict[str, Any], out_path: str) -> dict[str, Any]:
+    """Embed ``metadata`` into a copy of a file written to ``out_path``, then ISCC the copy.
+
+    The source file is never modified. ISCC processing uses the service defaults.
+    """
+    idk = _sdk()
+    try:
+        written = idk.embed_metadata(Path(path), dict(metadata), outpath=Path(out_path))
+    except idk.IsccUnsupportedMediatype as exc:
+        raise ProcessingFailed(f"Failed to embed metadata: {exc}") from None
+    except Exception as exc:
+        missing = _tool_missing(exc)
+        if missing is not None:
+            raise ProcessingFailed(missing.detail) from None
+        log.warning("metadata embedding failed: %r", exc)
+        raise ProcessingFailed("Failed to embed metadata.") from None
+    if written is None or not Path(out_path).is_file():
+        raise ProcessingFailed("Failed to embed metadata.")
+    return iscc_job(out_path, None, None)

@@ -1,0 +1,43 @@
+"""Endpoint group ``iscc``: create ISCC-CODEs from uploads and read stored results."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from quart import Blueprint, Quart
+
+from kernel import Settings, SettingsSpec, hookimpl
+from plugins._processing import capabilities
+from plugins._processing.work import init_worker
+from plugins.iscc.settings import IsccSettings
+
+SECTION = "iscc"
+
+
+@hookimpl
+def register_settings() -> SettingsSpec:
+    return SettingsSpec(SECTION, IsccSettings, "ISCC_WEB_")
+
+
+@hookimpl
+def worker_init(settings: Settings) -> Callable[[], None]:
+    return functools.partial(init_worker, settings.of(SECTION).worker_config())
+
+
+@hookimpl
+def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
+    from plugins.iscc.routes import blueprint
+
+    return [blueprint]
+
+
+@hookimpl
+def status_report(app: Quart) -> Mapping[str, Any]:
+    from kernel import runtime
+
+    own: IsccSettings = runtime().settings.of(SECTION)
+    report = capabilities.report(own.worker_config()["tools"], own.semantic_model_dir)
+    report["semantic_default"] = own.semantic_default
+    return {SECTION: report}

@@ -1,0 +1,78 @@
+"""Routes of the ``iscc`` group (CONTRACT §2.3, §2.4)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, request
+
+from kernel import (
+    API_PREFIX,
+    JobTimeout,
+    NotFound,
+    UnprocessableEntity,
+    get_storage,
+    media_location,
+    media_url,
+    plugin_settings,
+    receive_upload,
+    run_sync,
+)
+from plugins._processing.capabilities import semantic_modes
+from plugins._processing.errors import ProcessingFailed
+from plugins._processing.query import query_bool
+from plugins._processing.work import iscc_job
+from plugins.iscc.settings import IsccSettings
+
+blueprint = Blueprint("iscc", __name__, url_prefix=API_PREFIX)
+
+SIDECAR = "iscc.json"
+SEMANTIC_UNAVAILABLE = "Semantic codes are not available on this server."
+
+
+async def _process(media_id: str, semantic: bool, granular: bool | None,
+                   modes: tuple[str, ...]) -> dict[str, Any]:
+    storage = get_storage()
+    meta = await storage.load_meta(media_id)
+    async with storage.local_file(meta) as path:
+        try:
+            result = await run_sync(iscc_job, str(path), semantic, granular, modes)
+        except JobTimeout:
+            raise UnprocessableEntity("ISCC processing timed out.") from None
+        except ProcessingFailed as exc:
+            raise UnprocessableEntity(exc.detail) from None
+    await storage.put_sidecar(media_id, SIDECAR, json.dumps(result, indent=2).encode())
+    return result
+
+
+@blueprint.post("/iscc")
+async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
+    own: IsccSettings = plugin_settings("iscc")
+    semantic = query_bool(request.args, "semantic")
+    granular = query_bool(request.args, "granular")
+    if semantic is None:
+        semantic = own.semantic_default
+    modes = semantic_modes(own.semantic_model_dir) if semantic else ()
+    if semantic and not modes:
+        raise UnprocessableEntity(SEMANTIC_UNAVAILABLE)
+    meta = await receive_upload()
+    try:
+        result = await _process(meta.media_id, semantic, granular, modes)
+    except BaseException:
+        with trio.CancelScope(shield=True):
+            await get_storage().delete(meta.media_id)
+        raise
+    body = {**result, "media_id": meta.media_id, "content": media_url(meta.media_id)}
+    return body, 201, {"Location": media_location(meta.media_id)}
+
+
+@blueprint.get("/iscc/<mid:media_id>")
+async def get_iscc(media_id: str) -> Response:
+    data = await get_storage().get_sidecar(media_id, SIDECAR)
+    if data is None:
+        raise NotFound("No ISCC-CODE found.")
+    response = Response(data, content_type="application/json")
+    response.headers["Content-Disposition"] = "inline"
+    return response

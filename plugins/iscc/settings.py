@@ -1,0 +1,15 @@
+"""Settings of the ``iscc`` group: ``[plugin.iscc]`` in plugins.toml, env ``ISCC_WEB_<FIELD>``."""
+
+from __future__ import annotations
+
+import attrs
+
+from plugins._processing.settings import ProcessingSettings
+
+
+@attrs.frozen(kw_only=True)
+class IsccSettings(ProcessingSettings):
+    """ISCC generation settings (the processing fields are shared with metadata/simprint)."""
+
+    #: Semantic-Code unit when POST /iscc omits ``semantic`` (ISCC_WEB_SEMANTIC_DEFAULT).
+    semantic_default: bool = False

@@ -1,0 +1,31 @@
+"""Endpoint group ``metadata``: extract embedded metadata or embed new metadata into a copy."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+from quart import Blueprint
+
+from kernel import Settings, SettingsSpec, hookimpl
+from plugins._processing.work import init_worker
+from plugins.metadata.settings import MetadataSettings
+
+SECTION = "metadata"
+
+
+@hookimpl
+def register_settings() -> SettingsSpec:
+    return SettingsSpec(SECTION, MetadataSettings, "ISCC_WEB_")
+
+
+@hookimpl
+def worker_init(settings: Settings) -> Callable[[], None]:
+    return functools.partial(init_worker, settings.of(SECTION).worker_config())
+
+
+@hookimpl
+def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
+    from plugins.metadata.routes import blueprint
+
+    return [blueprint]

@@ -1,0 +1,43 @@
+"""Endpoint group ``simprint``: granular text simprints for plain text."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from quart import Blueprint, Quart
+
+from kernel import Settings, SettingsSpec, hookimpl
+from plugins._processing.capabilities import semantic_modes
+from plugins.simprint.settings import SimprintSettings
+from plugins.simprint.work import init_worker
+
+SECTION = "simprint"
+
+
+@hookimpl
+def register_settings() -> SettingsSpec:
+    return SettingsSpec(SECTION, SimprintSettings, "ISCC_WEB_")
+
+
+@hookimpl
+def worker_init(settings: Settings) -> Callable[[], None]:
+    return functools.partial(init_worker, settings.of(SECTION).worker_config())
+
+
+@hookimpl
+def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
+    from plugins.simprint.routes import blueprint
+
+    return [blueprint]
+
+
+@hookimpl
+def status_report(app: Quart) -> Mapping[str, Any]:
+    from kernel import runtime
+
+    own: SimprintSettings = runtime().settings.of(SECTION)
+    semantic = "text" in semantic_modes(own.semantic_model_dir)
+    types = ["CONTENT_TEXT_V0", "SEMANTIC_TEXT_V0"] if semantic else ["CONTENT_TEXT_V0"]
+    return {SECTION: {"types": types}}

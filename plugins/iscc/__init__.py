@@ -8,7 +8,7 @@ from typing import Any
 
 from quart import Blueprint, Quart
 
-from kernel import Settings, SettingsSpec, hookimpl
+from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
 from plugins._processing import capabilities
 from plugins._processing.work import init_worker
 from plugins.iscc.settings import IsccSettings
@@ -31,6 +31,11 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
     from plugins.iscc.routes import blueprint
 
     return [blueprint]
+
+
+@hookimpl
+def openapi_spec(settings: Settings) -> dict:
+    return spec_fragment(SECTION, settings)
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from quart import Blueprint
 
-from kernel import Settings, SettingsSpec, hookimpl
+from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
 from plugins._processing.work import init_worker
 from plugins.metadata.settings import MetadataSettings
 
@@ -29,3 +29,8 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
     from plugins.metadata.routes import blueprint
 
     return [blueprint]
+
+
+@hookimpl
+def openapi_spec(settings: Settings) -> dict:
+    return spec_fragment(SECTION, settings)

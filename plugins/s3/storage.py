@@ -1,0 +1,268 @@
+"""The S3 storage backend: one key prefix per package, shared safely by many instances.
+
+Layout (CONTRACT §5 on keys): ``<prefix><media_id>/<file name>``,
+``<prefix><media_id>/<media_id>.meta.json``, ``<prefix><media_id>/<media_id>.iscc.json`` and
+``<prefix><media_id>/<media_id>.claim``. Creating a package first claims its media id with a
+conditional write (``If-None-Match: *``) of the claim object, so two instances can never
+create the same id; the file follows, the meta record is written last, and only the meta record
+makes a package visible. Whatever fails or is cancelled after the claim removes every object
+of the package in a shielded, time-bounded cleanup; cleanups the store refused are retried
+before the next upload and by the sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from kernel import NotFound, ServiceUnavailable, UploadMeta
+from plugins.s3.cache import StagingCache, default_cache_dir
+from plugins.s3.ops import (
+    ObjectMissing,
+    PreconditionFailed,
+    S3Ops,
+    make_client,
+)
+from plugins.s3.settings import S3Settings
+from plugins.s3.sweep import expired_packages, stale_uploads
+from plugins.s3.upload import CLEANUP_TIMEOUT, ObjectUpload, file_chunks
+
+log = logging.getLogger("iscc_web.storage.s3")
+
+MEDIA_ID = re.compile(r"[a-v0-9]{13}")
+
+
+class S3Storage:
+    """Packages in an S3 bucket (see the module docstring for the layout and guarantees)."""
+
+    def __init__(self, settings: S3Settings):
+        self.settings = settings
+        self.prefix = settings.prefix
+        root = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
+        self.cache = StagingCache(root, settings.cache_max_bytes, settings.cache_wait)
+        self.orphans: set[str] = set()
+        self._ops: S3Ops | None = None
+
+    @property
+    def ops(self) -> S3Ops:
+        if self._ops is None:
+            raise RuntimeError("the S3 storage is not started")
+        return self._ops
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        client = await trio.to_thread.run_sync(make_client, self.settings)
+        self._ops = S3Ops(client, self.settings.bucket)
+        await trio.to_thread.run_sync(self.cache.open)
+        try:
+            await self.ops.call("head_bucket")
+        except ObjectMissing:
+            if not self.settings.create_bucket:
+                log.error("bucket %r does not exist (set create_bucket)", self.settings.bucket)
+                return
+            await self.ops.call("create_bucket")
+        except ServiceUnavailable:
+            log.warning("object store not reachable at start-up; requests will retry it")
+
+    async def stop(self) -> None:
+        await trio.to_thread.run_sync(self.cache.close)
+        if self._ops is not None:
+            await trio.to_thread.run_sync(self._ops.client.close)
+            self._ops = None
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def _package(self, media_id: str) -> str:
+        if not MEDIA_ID.fullmatch(media_id):
+            raise NotFound("File metadata not found")
+        return f"{self.prefix}{media_id}/"
+
+    def _key(self, media_id: str, name: str) -> str:
+        return self._package(media_id) + name
+
+    def _file_key(self, meta: UploadMeta) -> str:
+        return self._key(meta.media_id, meta.clean_file_name)
+
+    # --- creating packages --------------------------------------------------------------
+
+    async def _claim(self, media_id: str) -> None:
+        try:
+            await self.ops.call("put_object", Key=self._key(media_id, f"{media_id}.claim"),
+                                Body=b"", IfNoneMatch="*")
+        except PreconditionFailed:
+            log.error("media id collision on claim; the client may retry")
+            raise ServiceUnavailable("The service is busy, try again later.",
+                                     headers={"Retry-After": "1"}) from None
+
+    async def _create(self, meta: UploadMeta,
+                      fill: Callable[[ObjectUpload], Awaitable[int]]) -> int:
+        """Claim the id, let ``fill`` write the file, publish the meta; clean up on failure."""
+        await self._claim(meta.media_id)
+        if self.orphans:
+            await self._retry_orphans()
+        upload = ObjectUpload(self.ops, self._file_key(meta), part_size=self.settings.part_size,
+                              concurrency=self.settings.upload_concurrency,
+                              content_type=meta.content_type)
+        try:
+            size = await fill(upload)
+            await self.ops.call("put_object", Key=self._key(meta.media_id,
+                                                            f"{meta.media_id}.meta.json"),
+                                Body=meta.to_json(), ContentType="application/json")
+            return size
+        except BaseException:
+            await self._cleanup(meta.media_id)
+            raise
+
+    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
+        return await self._create(meta, lambda upload: upload.write(chunks))
+
+    async def save_file(self, meta: UploadMeta, source: Path) -> int:
+        async def fill(upload: ObjectUpload) -> int:
+            async with aclosing(file_chunks(source, self.settings.part_size)) as chunks:
+                return await upload.write(chunks)
+
+        try:
+            return await self._create(meta, fill)
+        finally:
+            Path(source).unlink(missing_ok=True)  # consumed either way
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def _get_bytes(self, key: str) -> bytes:
+        answer = await self.ops.call("get_object", Key=key)
+        body = answer["Body"]
+        try:
+            return await self.ops.read(body, None)
+        finally:
+            body.close()
+
+    async def load_meta(self, media_id: str) -> UploadMeta:
+        try:
+            data = await self._get_bytes(self._key(media_id, f"{media_id}.meta.json"))
+            return UploadMeta.from_json(data)
+        except (ObjectMissing, ValueError, TypeError):
+            raise NotFound("File metadata not found") from None
+
+    async def file_size(self, meta: UploadMeta) -> int:
+        try:
+            answer = await self.ops.call("head_object", Key=self._file_key(meta))
+        except ObjectMissing:
+            raise NotFound("File not found") from None
+        return int(answer["ContentLength"])
+
+    async def read_file(self, meta: UploadMeta, chunk_size: int) -> AsyncIterator[bytes]:
+        try:
+            answer = await self.ops.call("get_object", Key=self._file_key(meta))
+        except ObjectMissing:
+            raise NotFound("File not found") from None
+        body = answer["Body"]
+        try:
+            while chunk := await self.ops.read(body, chunk_size):
+                yield chunk
+        finally:
+            body.close()
+
+    @asynccontextmanager
+    async def local_file(self, meta: UploadMeta) -> AsyncIterator[Path]:
+        size = await self.file_size(meta)
+        async with self.cache.slot(size) as work:
+            target = work / meta.clean_file_name
+            async with aclosing(self.read_file(meta, self.settings.part_size)) as chunks:
+                with open(target, "xb", buffering=0) as fh:
+                    async for chunk in chunks:
+                        await trio.to_thread.run_sync(fh.write, chunk)
+            yield target
+
+    async def put_sidecar(self, media_id: str, suffix: str, data: bytes) -> None:
+        try:
+            await self.ops.call("head_object", Key=self._key(media_id, f"{media_id}.meta.json"))
+        except ObjectMissing:
+            raise NotFound("File metadata not found") from None
+        await self.ops.call("put_object", Key=self._key(media_id, f"{media_id}.{suffix}"),
+                            Body=data)
+
+    async def get_sidecar(self, media_id: str, suffix: str) -> bytes | None:
+        if not MEDIA_ID.fullmatch(media_id):
+            return None
+        try:
+            return await self._get_bytes(self._key(media_id, f"{media_id}.{suffix}"))
+        except ObjectMissing:
+            return None
+
+    # --- removing -----------------------------------------------------------------------
+
+    async def _remove(self, media_id: str) -> bool:
+        """Delete every object of a package, the meta record first (it disappears at once)."""
+        keys = [obj["Key"] for obj in await self.ops.list_keys(self._package(media_id))]
+        if not keys:
+            self.orphans.discard(media_id)
+            return False
+        meta_key = self._key(media_id, f"{media_id}.meta.json")
+        if meta_key in keys:
+            await self.ops.delete_keys([meta_key])
+        await self.ops.delete_keys([key for key in keys if key != meta_key])
+        self.orphans.discard(media_id)
+        return True
+
+    async def _cleanup(self, media_id: str) -> None:
+        """Remove a failed package; shielded, bounded, never raising (remembered if refused)."""
+        with trio.CancelScope(shield=True) as scope:
+            scope.deadline = trio.current_time() + CLEANUP_TIMEOUT
+            try:
+                await self._remove(media_id)
+                return
+            except Exception as exc:
+                log.warning("cleanup of a failed upload deferred: %s", type(exc).__name__)
+        self.orphans.add(media_id)
+
+    async def _retry_orphans(self) -> None:
+        for media_id in sorted(self.orphans):
+            try:
+                await self._remove(media_id)
+            except Exception:
+                return  # the store still fails; try again later
+
+    async def delete(self, media_id: str) -> bool:
+        return await self._remove(media_id)
+
+    async def sweep(self, max_age: float) -> int:
+        await self._retry_orphans()
+        now = time.time()
+        objects = await self.ops.list_keys(self.prefix)
+        deleted = 0
+        for media_id in expired_packages(objects, self.prefix, now, max_age):
+            try:
+                if await self._remove(media_id):
+                    deleted += 1
+            except Exception as exc:  # another instance may be sweeping it right now
+                log.warning("sweeper could not remove a package: %s", type(exc).__name__)
+        for key, upload_id in stale_uploads(await self.ops.list_uploads(self.prefix), now,
+                                            max_age):
+            try:
+                await self.ops.call("abort_multipart_upload", Key=key, UploadId=upload_id)
+            except (ObjectMissing, ServiceUnavailable):
+                continue
+        return deleted
+
+    async def statistics(self) -> dict[str, Any]:
+        objects = await self.ops.list_keys(self.prefix)
+        packages = sum(1 for obj in objects if obj["Key"].endswith(".meta.json"))
+        return {
+            "backend": "s3",
+            "packages": packages,
+            "bytes": sum(int(obj.get("Size", 0)) for obj in objects),
+            "objects": len(objects),
+            "staged_files": self.cache.staged,
+            "staged_bytes": self.cache.used,
+            "pending_cleanups": len(self.orphans),
+        }
+
+

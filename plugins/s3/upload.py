@@ -1,0 +1,152 @@
+"""Streaming a body into one object: a single PUT when small, else a pipelined multipart upload.
+
+At most ``concurrency`` parts are in flight while the next one fills, so an upload holds
+``(concurrency + 1) x part_size`` bytes at most, whatever its size. On any failure or
+cancellation the multipart upload is aborted (the caller removes the other objects).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import trio
+
+from plugins.s3.ops import ObjectMissing, S3Ops, store_error
+
+log = logging.getLogger("iscc_web.storage.s3")
+
+#: Seconds a cleanup may take after a failure or cancellation.
+CLEANUP_TIMEOUT = 15.0
+
+
+def single_leaf(error: BaseException) -> BaseException:
+    """The one exception inside (nested) groups that hold a single non-Cancelled leaf."""
+    while isinstance(error, BaseExceptionGroup):
+        leaves = [e for e in error.exceptions if not isinstance(e, trio.Cancelled)]
+        if len(leaves) != 1:
+            return error
+        error = leaves[0]
+    return error
+
+
+class ObjectUpload:
+    """Writes one object from a stream of chunks.
+
+    Args:
+        ops: the bucket's operations.
+        key: the object key.
+        part_size: bytes per part (and the single-PUT threshold).
+        concurrency: parts uploaded at once.
+        content_type: stored as the object's ``Content-Type``.
+    """
+
+    def __init__(self, ops: S3Ops, key: str, *, part_size: int, concurrency: int,
+                 content_type: str = "application/octet-stream"):
+        self.ops = ops
+        self.key = key
+        self.part_size = part_size
+        self.concurrency = concurrency
+        self.content_type = content_type or "application/octet-stream"
+        self.upload_id: str | None = None
+        self._etags: dict[int, str] = {}
+
+    async def write(self, chunks: AsyncIterator[bytes]) -> int:
+        """Consume ``chunks`` into the object and return its size.
+
+        Raises:
+            Whatever ``chunks`` raises, or the store's error (503/507); the multipart
+            upload is aborted first.
+        """
+        try:
+            async with trio.open_nursery() as nursery:
+                return await self._pump(chunks, nursery)
+        except BaseExceptionGroup as group:
+            leaf = single_leaf(group)
+            await self.abort()
+            raise leaf from None
+        except BaseException:
+            await self.abort()
+            raise
+
+    async def _pump(self, chunks: AsyncIterator[bytes], nursery: trio.Nursery) -> int:
+        slots = trio.Semaphore(self.concurrency)
+        buffer = bytearray()
+        size = 0
+        part_number = 0
+        async for chunk in chunks:
+            buffer += chunk
+            size += len(chunk)
+            while len(buffer) >= self.part_size:
+                part = bytes(buffer[:self.part_size])
+                del buffer[:self.part_size]
+                if self.upload_id is None:
+                    await self._begin()
+                part_number += 1
+                await slots.acquire()
+                nursery.start_soon(self._part, part_number, part, slots)
+        if self.upload_id is None:
+            await self.ops.call("put_object", Key=self.key, Body=bytes(buffer),
+                                ContentType=self.content_type)
+            return size
+        if buffer or part_number == 0:
+            part_number += 1
+            await slots.acquire()
+            nursery.start_soon(self._part, part_number, bytes(buffer), slots)
+        buffer = bytearray()
+        for _ in range(self.concurrency):  # wait until every part is stored
+            await slots.acquire()
+        await self._complete()
+        return size
+
+    async def _begin(self) -> None:
+        answer = await self.ops.call("create_multipart_upload", Key=self.key,
+                                     ContentType=self.content_type)
+        self.upload_id = answer["UploadId"]
+
+    async def _part(self, number: int, data: bytes, slots: trio.Semaphore) -> None:
+        try:
+            answer = await self.ops.call("upload_part", Key=self.key, UploadId=self.upload_id,
+                                         PartNumber=number, Body=data)
+            self._etags[number] = answer["ETag"]
+        except ObjectMissing as exc:  # the upload vanished (aborted elsewhere)
+            raise store_error(exc) from None
+        finally:
+            slots.release()
+
+    async def _complete(self) -> None:
+        parts = [{"PartNumber": n, "ETag": self._etags[n]} for n in sorted(self._etags)]
+        try:
+            await self.ops.call("complete_multipart_upload", Key=self.key,
+                                UploadId=self.upload_id, MultipartUpload={"Parts": parts})
+        except ObjectMissing as exc:
+            raise store_error(exc) from None
+        self.upload_id = None
+
+    async def abort(self) -> bool:
+        """Abort the multipart upload, shielded and time-bounded; ``False`` if that failed."""
+        if self.upload_id is None:
+            return True
+        with trio.CancelScope(shield=True), trio.move_on_after(CLEANUP_TIMEOUT):
+            try:
+                await self.ops.call("abort_multipart_upload", Key=self.key,
+                                    UploadId=self.upload_id)
+                self.upload_id = None
+                return True
+            except ObjectMissing:
+                self.upload_id = None
+                return True
+            except Exception as exc:
+                log.warning("could not abort a multipart upload: %s", type(exc).__name__)
+        return False
+
+
+async def file_chunks(path: Any, size: int) -> AsyncIterator[bytes]:
+    """Read a local file in ``size`` chunks, each read in a thread."""
+    fh = await trio.to_thread.run_sync(open, path, "rb", 0)
+    try:
+        while chunk := await trio.to_thread.run_sync(fh.read, size):
+            yield chunk
+    finally:
+        fh.close()

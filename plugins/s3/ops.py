@@ -8,7 +8,9 @@ store is unreachable or failing (503 with ``Retry-After``), which heals by itsel
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 from functools import partial
 from typing import Any
 
@@ -153,3 +155,25 @@ class S3Ops:
             if result.get("Errors"):
                 log.error("object store refused to delete %d object(s)", len(result["Errors"]))
                 raise unavailable()
+
+
+async def probe_conditional_writes(ops: S3Ops, prefix: str) -> bool:
+    """Whether the store refuses a second ``If-None-Match: *`` write of one key.
+
+    Returns ``True`` also when the probe itself failed (that is logged): only a store that
+    demonstrably ignores the condition is reported.
+    """
+    key = f"{prefix}{secrets.token_hex(8)}"
+    try:
+        await ops.call("put_object", Key=key, Body=b"", IfNoneMatch="*")
+        try:
+            await ops.call("put_object", Key=key, Body=b"", IfNoneMatch="*")
+            return False
+        except PreconditionFailed:
+            return True
+    except Exception as exc:  # a probe must never stop the server
+        log.warning("could not probe conditional writes: %s", type(exc).__name__)
+        return True
+    finally:
+        with trio.CancelScope(shield=True), contextlib.suppress(Exception):
+            await ops.delete_keys([key])

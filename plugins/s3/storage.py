@@ -29,6 +29,7 @@ from plugins.s3.ops import (
     PreconditionFailed,
     S3Ops,
     make_client,
+    probe_conditional_writes,
 )
 from plugins.s3.settings import S3Settings
 from plugins.s3.sweep import expired_packages, stale_uploads
@@ -71,6 +72,14 @@ class S3Storage:
             await self.ops.call("create_bucket")
         except ServiceUnavailable:
             log.warning("object store not reachable at start-up; requests will retry it")
+            return
+        await self._check_conditional_writes()
+
+    async def _check_conditional_writes(self) -> None:
+        """Warn when the store ignores ``If-None-Match: *`` (media id claims need it)."""
+        if not await probe_conditional_writes(self.ops, f"{self.prefix}.probe-"):
+            log.warning("the object store ignores If-None-Match: media ids are not "
+                        "protected against collisions between instances")
 
     async def stop(self) -> None:
         await trio.to_thread.run_sync(self.cache.close)

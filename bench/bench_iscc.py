@@ -1,0 +1,190 @@
+"""ISCC throughput over HTTP next to the in-process ceiling, explain latency under load, cold start.
+
+Usage: ``python -m bench.bench_iscc [--seconds 20] [--clients 4] [--workers 2]``.
+
+1. Cold start: ``python -m kernel`` is started and the sample image is POSTed to /api/v1/iscc
+   until the first 201; the time from process start to that answer is reported.
+2. Load: ``--clients`` threads POST the sample image (``test-image.jpg``) for ``--seconds``
+   against that server (``--workers`` worker processes), while another thread GETs
+   /api/v1/explain/{iscc} every 50 ms.
+3. Ceiling: the same ISCC job (``iscc_job``, i.e. ``code_iscc`` plus the JSON dump) on
+   ``--workers`` processes without HTTP, kept busy by ``--clients`` in-flight jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+import httpx
+import iscc_samples
+
+from bench.procs import ROOT, free_port
+
+IMAGE = Path(iscc_samples.images()[0])
+HEADERS = {"X-Upload-Filename": base64.b64encode(b"test-image.jpg").decode(),
+           "Content-Type": "image/jpeg"}
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def write_config(directory: Path, workers: int) -> Path:
+    config = directory / "plugins.toml"
+    config.write_text(
+        "[kernel]\n"
+        'plugins = ["media", "explain", "iscc", "metadata", "simprint"]\n'
+        f'media_path = "{directory / "media"}"\n'
+        f"max_workers = {workers}\n"
+        "warm_workers = true\n"
+        "cleanup_interval = 0\n"
+        'log_level = "WARNING"\n'
+    )
+    return config
+
+
+def start_and_first_201(config: Path, port: int, log: Path) -> tuple[subprocess.Popen, float]:
+    """Start the server; return it and the seconds from process start to the first 201."""
+    url = f"http://127.0.0.1:{port}/api/v1/iscc"
+    data = IMAGE.read_bytes()
+    sink = log.open("w")
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "kernel", "--config", str(config),
+                             "--bind", f"127.0.0.1:{port}"], cwd=ROOT, stdout=sink,
+                            stderr=subprocess.STDOUT)
+    with httpx.Client(timeout=60) as client:
+        while True:
+            try:
+                if client.post(url, content=data, headers=HEADERS).status_code == 201:
+                    return proc, time.perf_counter() - start
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.perf_counter() - start > 120:
+                raise RuntimeError(f"server did not answer; see {log}")
+            time.sleep(0.01)
+
+
+def http_load(base: str, seconds: float, clients: int) -> dict[str, Any]:
+    data = IMAGE.read_bytes()
+    stop = threading.Event()
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    explain: list[float] = []
+
+    def client(slot: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                r = http.post("/api/v1/iscc", content=data, headers=HEADERS)
+                if r.status_code == 201:
+                    latencies[slot].append(time.perf_counter() - t0)
+                else:
+                    errors[slot] += 1
+
+    def explainer(iscc: str) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            next_at = time.perf_counter()
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                if http.get(f"/api/v1/explain/{iscc}").status_code == 200:
+                    explain.append(time.perf_counter() - t0)
+                next_at += 0.05
+                time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    with httpx.Client(base_url=base, timeout=60) as http:
+        iscc = http.post("/api/v1/iscc", content=data, headers=HEADERS).json()["iscc"]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    threads.append(threading.Thread(target=explainer, args=(iscc,)))
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    done = [x for slot in latencies for x in slot]
+    return {"rps": len(done) / elapsed, "requests": len(done), "errors": sum(errors),
+            "p50": percentile(done, 50), "p95": percentile(done, 95),
+            "explain_p99": percentile(explain, 99), "explain_n": len(explain)}
+
+
+def ceiling(seconds: float, workers: int, in_flight: int, directory: Path) -> dict[str, Any]:
+    from plugins._processing.settings import ProcessingSettings
+    from plugins._processing.work import init_worker, iscc_job
+
+    files = []
+    for i in range(in_flight):
+        target = directory / f"job{i}" / "test-image.jpg"
+        target.parent.mkdir()
+        shutil.copy(IMAGE, target)
+        files.append(str(target))
+    context = multiprocessing.get_context("spawn")
+    config = ProcessingSettings().worker_config()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
+                             initargs=(config,)) as pool:
+        list(pool.map(iscc_job, files, [False] * in_flight, [None] * in_flight))  # warm
+        done = 0
+        start = time.perf_counter()
+        pending = {pool.submit(iscc_job, f, False, None) for f in files}
+        while time.perf_counter() - start < seconds:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                future.result()
+                done += 1
+                pending.add(pool.submit(iscc_job, files[done % in_flight], False, None))
+        elapsed = time.perf_counter() - start
+        wait(pending)
+    return {"rps": done / elapsed, "jobs": done}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-iscc-") as tmp:
+        directory = Path(tmp)
+        config = write_config(directory, args.workers)
+        proc, cold = start_and_first_201(config, free_port(), directory / "server.log")
+        port = next(a for a in proc.args if a.startswith("127.0.0.1:")).rsplit(":", 1)[1]
+        try:
+            load = http_load(f"http://127.0.0.1:{port}", args.seconds, args.clients)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        ceiling_dir = directory / "ceiling"
+        ceiling_dir.mkdir()
+        top = ceiling(args.seconds, args.workers, args.clients, ceiling_dir)
+    print(f"ISCC benchmark: sample image {IMAGE.stat().st_size} bytes, {args.clients} clients, "
+          f"{args.workers} workers, {args.seconds:.0f} s, {os.cpu_count()} CPUs")
+    print(f"  cold start (process start -> first 201): {cold:.2f} s")
+    print(f"  HTTP  POST /api/v1/iscc: {load['rps']:.1f} req/s ({load['requests']} ok, "
+          f"{load['errors']} errors), p50 {load['p50'] * 1000:.1f} ms, "
+          f"p95 {load['p95'] * 1000:.1f} ms")
+    print(f"  ceiling (iscc_job on {args.workers} processes, no HTTP): {top['rps']:.1f} jobs/s")
+    print(f"  HTTP / ceiling: {load['rps'] / top['rps'] * 100:.0f} %")
+    print(f"  GET /api/v1/explain during load: p99 {load['explain_p99'] * 1000:.1f} ms "
+          f"({load['explain_n']} requests, every 50 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -116,8 +116,8 @@ class S3Ops:
         except TRANSPORT_ERRORS as exc:
             raise store_error(exc) from None
 
-    async def read(self, body: Any, size: int) -> bytes:
-        """Read up to ``size`` bytes of a streamed object body in a thread."""
+    async def read(self, body: Any, size: int | None) -> bytes:
+        """Read up to ``size`` bytes (``None``: all) of a streamed object body in a thread."""
         try:
             return await trio.to_thread.run_sync(body.read, size)
         except TRANSPORT_ERRORS as exc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -167,7 +167,8 @@ class S3Storage:
             raise NotFound("File not found") from None
         return int(answer["ContentLength"])
 
-    async def read_file(self, meta: UploadMeta, chunk_size: int) -> AsyncIterator[bytes]:
+    async def read_file(self, meta: UploadMeta,
+                        chunk_size: int) -> AsyncGenerator[bytes, None]:
         try:
             answer = await self.ops.call("get_object", Key=self._file_key(meta))
         except ObjectMissing:

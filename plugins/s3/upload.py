@@ -8,7 +8,7 @@ cancellation the multipart upload is aborted (the caller removes the other objec
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import trio
@@ -142,7 +142,7 @@ class ObjectUpload:
         return False
 
 
-async def file_chunks(path: Any, size: int) -> AsyncIterator[bytes]:
+async def file_chunks(path: Any, size: int) -> AsyncGenerator[bytes, None]:
     """Read a local file in ``size`` chunks, each read in a thread."""
     fh = await trio.to_thread.run_sync(open, path, "rb", 0)
     try:

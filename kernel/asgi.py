@@ -39,9 +39,41 @@ class BackpressureBody(TrioBody):
         finally:
             self._taken.set()
 
+    async def read_chunk(self, min_size: int, idle_timeout: float) -> bytes | bytearray:
+        """Wait until ``min_size`` bytes are buffered or the body is complete; take them all.
+
+        Returns ``b""`` at the end of the body. Waking once per ``min_size`` bytes instead of
+        once per network read keeps the per-byte cost of large uploads low.
+
+        Raises:
+            trio.TooSlowError: no new bytes arrived for ``idle_timeout`` seconds.
+        """
+        with trio.CancelScope() as scope:
+            scope.deadline = trio.current_time() + idle_timeout
+            while len(self._data) < min_size and not self._complete.is_set():
+                self._has_data.clear()
+                await self._has_data.wait()
+                scope.deadline = trio.current_time() + idle_timeout
+        if scope.cancelled_caught:
+            raise trio.TooSlowError
+        data, self._data = self._data, bytearray()
+        self._taken.set()
+        return data
+
 
 class StreamingRequest(TrioRequest):
     body_class = BackpressureBody
+
+    @property
+    def body_unread(self) -> bool:
+        """True when the client declared a body that has not fully arrived.
+
+        A response sent now must close the connection: the rest of the body would otherwise
+        be queued for an app that no longer reads it, stalling the connection.
+        """
+        declared = self.headers.get("Transfer-Encoding") or self.headers.get("Content-Length",
+                                                                              "0") != "0"
+        return bool(declared) and not self.body._complete.is_set()
 
 
 class BackpressureHTTPConnection(TrioASGIHTTPConnection):

@@ -9,35 +9,43 @@ from typing import Any
 import trio
 from quart import Request
 
+from kernel.asgi import HIGH_WATER, BackpressureBody
 from kernel.errors import BadRequest, PayloadTooLarge, RequestTimeout
 
 
+#: Bytes a large upload is handed to storage in (at most ``HIGH_WATER`` are ever buffered).
+READ_CHUNK = HIGH_WATER // 2
+
+
 async def body_chunks(request: Request, *, limit: int, idle_timeout: float,
-                      allow_empty: bool = False) -> AsyncIterator[bytes]:
-    """Yield the request body chunk by chunk.
+                      allow_empty: bool = False) -> AsyncIterator[bytes | bytearray]:
+    """Yield the request body in chunks of about :data:`READ_CHUNK` bytes.
 
     Raises:
         BadRequest: the body was empty and ``allow_empty`` is false.
         PayloadTooLarge: more than ``limit`` bytes arrived (counted, chunked bodies included).
         RequestTimeout: no bytes arrived for ``idle_timeout`` seconds.
     """
+    body = request.body
+    if not isinstance(body, BackpressureBody):
+        raise TypeError("the app's request class must use BackpressureBody")
     received = 0
-    body = request.body.__aiter__()
     while True:
-        with trio.move_on_after(idle_timeout) as scope:
-            try:
-                chunk = await body.__anext__()
-            except StopAsyncIteration:
-                if received == 0 and not allow_empty:
-                    raise BadRequest("The request body is empty.") from None
-                return
-        if scope.cancelled_caught:
-            raise RequestTimeout("The request body was not received in time.")
+        try:
+            # never wait for more than one byte past the limit: an over-limit body is
+            # answered at once, even if its sender then stalls
+            want = max(1, min(READ_CHUNK, limit - received + 1))
+            chunk = await body.read_chunk(want, idle_timeout)
+        except trio.TooSlowError:
+            raise RequestTimeout("The request body was not received in time.") from None
+        if not chunk:
+            if received == 0 and not allow_empty:
+                raise BadRequest("The request body is empty.")
+            return
         received += len(chunk)
         if received > limit:
             raise PayloadTooLarge(f"Upload exceeds the maximum size of {limit} bytes.")
-        if chunk:
-            yield chunk
+        yield chunk
 
 
 def check_content_length(request: Request, limit: int) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, ClassVar
 
-from quart import Response
+from quart import Response, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 if TYPE_CHECKING:
@@ -80,7 +80,10 @@ class InsufficientStorage(HttpError):
 def problem_response(
     status: int, detail: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """Build an RFC 9457 ``application/problem+json`` response."""
+    """Build an RFC 9457 ``application/problem+json`` response.
+
+    When the request's body has not fully arrived, the response closes the connection.
+    """
     try:
         title = HTTPStatus(status).phrase
     except ValueError:
@@ -89,6 +92,8 @@ def problem_response(
     response = Response(json.dumps(body), status=status, content_type=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if has_request_context() and getattr(request, "body_unread", False):
+        response.headers["Connection"] = "close"
     return response
 
 

@@ -24,7 +24,7 @@ log = logging.getLogger("iscc_web.storage")
 
 _MEDIA_ID = re.compile(r"[a-v0-9]{13}")
 #: Bytes gathered before one write (one thread hop) to disk.
-WRITE_BUFFER = 1 << 20
+WRITE_BUFFER = 256 * 1024
 
 
 def _remove_tree(path: Path) -> None:
@@ -93,8 +93,11 @@ class FileSystemStorage:
             try:
                 buffer = bytearray()
                 async for chunk in chunks:
-                    buffer += chunk
                     size += len(chunk)
+                    if not buffer and len(chunk) >= WRITE_BUFFER:
+                        await self._write(fh, chunk)  # large chunks go straight to disk
+                        continue
+                    buffer += chunk
                     if len(buffer) >= WRITE_BUFFER:
                         await self._write(fh, buffer)
                         buffer.clear()

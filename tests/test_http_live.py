@@ -207,3 +207,15 @@ async def test_downloads_stream_in_chunks(make_app, media_path):
         async with http.stream("GET", f"/api/v1/media/{media_id}") as response:
             parts = [part async for part in response.aiter_raw()]
         assert b"".join(parts) == payload
+
+
+async def test_over_limit_chunked_body_that_then_stalls_gets_413_not_408(make_app, media_path):
+    app = make_app(kernel={"max_upload_size": 1000, "body_timeout": 30})
+    async with serve_live(app) as url:
+        head = (b"POST /api/v1/media HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                b"X-Upload-Filename: " + b64name("a.bin").encode() + b"\r\n\r\n")
+        stream = await raw_request(url, head, b"7d0\r\n" + b"x" * 2000 + b"\r\n")  # no end
+        with trio.fail_after(5):  # long before the 30 s body timeout
+            assert await read_status(stream) == 413
+        await stream.aclose()
+    assert packages(media_path) == []

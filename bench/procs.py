@@ -1,0 +1,97 @@
+"""Helpers shared by the benchmarks: start servers as processes, sample their memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process in KiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class PeakRss:
+    """Samples a process's RSS every 20 ms in a thread; ``peak`` is the highest seen."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.baseline = rss_kib(pid)
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss_kib(self.pid))
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> float:
+    """Poll ``url`` until it answers; return the seconds it took."""
+    start = time.perf_counter()
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return time.perf_counter() - start
+        except OSError:
+            if time.perf_counter() - start > timeout:
+                raise RuntimeError(f"server at {url} did not start") from None
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], ready_url: str, env: dict[str, str] | None = None,
+            log: Path | None = None) -> Iterator[subprocess.Popen]:
+    """Run a server process until the block ends."""
+    sink = open(log or os.devnull, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(ready_url)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        sink.close()
+
+
+def kernel_server(config: Path, port: int, log: Path | None = None
+                  ) -> contextlib.AbstractContextManager[subprocess.Popen]:
+    """Our server (``python -m kernel``) with ``config`` on 127.0.0.1:``port``."""
+    return running([sys.executable, "-m", "kernel", "--config", str(config),
+                    "--bind", f"127.0.0.1:{port}"],
+                   f"http://127.0.0.1:{port}/api/v1/-/status", log=log)

@@ -1,0 +1,102 @@
+"""Routes of the ``ui`` group: the app's HTML page at ``/`` and its hashed assets."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from quart import Blueprint, Response, send_from_directory
+
+from kernel import NotFound, get_settings, plugin_settings
+
+DIST = Path(__file__).resolve().parent / "dist"
+ASSETS = DIST / "assets"
+#: Where the server puts ``window.__ISCC_WEB__`` in the built ``index.html``.
+PLACEHOLDER = "<!--iscc-web-config-->"
+#: Hashed file names never change content; everything else is revalidated.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+FALLBACK_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ISCC Generator - International Standard Content Code</title>
+{config}
+</head>
+<body>
+<h1>ISCC Generator</h1>
+<p>This service generates ISCC codes (International Standard Content Code, ISO 24138) for media
+files and texts, and explains and compares existing codes.</p>
+<p>The web app has not been built in this installation (run <code>scripts/build-spa.sh</code>).
+Everything it does is available through the REST API: see the
+<a href="/docs">API documentation</a>.</p>
+</body>
+</html>
+"""
+
+
+def runtime_config() -> dict[str, Any]:
+    """The configuration the app reads from ``window.__ISCC_WEB__``."""
+    return {
+        "semanticDefault": bool(plugin_settings("ui").semantic_default),
+        "storageExpiry": int(get_settings().kernel.storage_expiry),
+    }
+
+
+def config_script(config: dict[str, Any]) -> str:
+    """An inline ``<script>`` assigning ``config``; safe against ``</script>`` in values."""
+    payload = json.dumps(config, separators=(",", ":"))
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f"<script>window.__ISCC_WEB__ = {payload};</script>"
+
+
+@lru_cache(maxsize=4)
+def _template(path: Path, mtime_ns: int) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def render_index(config: dict[str, Any]) -> str:
+    """The built ``index.html`` with the config injected (or a plain page if not built)."""
+    index = DIST / "index.html"
+    script = config_script(config)
+    try:
+        template = _template(index, index.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return FALLBACK_PAGE.format(config=script)
+    if PLACEHOLDER in template:
+        return template.replace(PLACEHOLDER, script, 1)
+    return template.replace("</head>", f"{script}\n</head>", 1)
+
+
+def create_blueprint() -> Blueprint:
+    """A fresh blueprint per app (routes read settings from the app handling the request)."""
+    blueprint = Blueprint("ui", __name__)
+
+    @blueprint.get("/")
+    async def index() -> Response:
+        response = Response(render_index(runtime_config()), content_type="text/html; charset=utf-8")
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @blueprint.get("/assets/<path:file_name>")
+    async def asset(file_name: str) -> Response:
+        if not ASSETS.is_dir():
+            raise NotFound("Not found.")
+        response = await send_from_directory(ASSETS, file_name)
+        response.headers["Cache-Control"] = IMMUTABLE if _is_hashed(file_name) else "no-cache"
+        response.headers.pop("Expires", None)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return blueprint
+
+
+def _is_hashed(file_name: str) -> bool:
+    """Vite names bundles ``<name>-<8+ char hash>.<ext>``."""
+    stem = file_name.rsplit("/", 1)[-1].split(".", 1)[0]
+    _, dash, digest = stem.rpartition("-")
+    return bool(dash) and len(digest) >= 8

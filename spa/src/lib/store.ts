@@ -1,0 +1,250 @@
+/** Application state: the result cards and everything that changes them. */
+
+import { reactive } from 'vue'
+import { api, ApiError, describeError, type Api, type InlineMetadata, type IsccDetail, type IsccMetadata, type IsccOptions } from './api'
+
+export type CardKind = 'file' | 'text' | 'code'
+export type CardStatus = 'queued' | 'uploading' | 'processing' | 'done' | 'decoded' | 'failed'
+
+export interface Card {
+  id: number
+  kind: CardKind
+  label: string
+  status: CardStatus
+  /** Upload progress in bytes. */
+  loaded: number
+  total: number
+  startedAt: number
+  finishedAt?: number
+  /** Local object URL of an image file, shown before the server's thumbnail exists. */
+  previewUrl?: string
+  /** First characters of pasted text. */
+  snippet?: string
+  /** What was sent, kept so that a failed upload can be retried. */
+  body?: Blob
+  fileName: string
+  options?: IsccOptions
+  result?: IsccMetadata
+  detail?: IsccDetail
+  error?: string
+  /** Why the unit breakdown is missing although the ISCC exists. */
+  explainError?: string
+  /** Every package on the server this card created (removed with the card). */
+  mediaIds: string[]
+  /** The ISCC before metadata was embedded (set once an embed succeeded). */
+  previousIscc?: string
+  embedding: boolean
+  embedError?: string
+  /** Card whose result is docked into this one for comparison. */
+  compareWith?: number
+}
+
+const MAX_PARALLEL_UPLOADS = 2
+
+export function createStore(client: Api = api, now: () => number = () => Date.now()) {
+  const state = reactive({ cards: [] as Card[] })
+  const controllers = new Map<number, AbortController>()
+  const queue: number[] = []
+  let active = 0
+  let nextId = 1
+
+  function find(id: number): Card | undefined {
+    return state.cards.find((card) => card.id === id)
+  }
+
+  function add(card: Omit<Card, 'id' | 'startedAt' | 'mediaIds' | 'embedding' | 'loaded' | 'total'>): Card {
+    state.cards.unshift({ id: nextId++, startedAt: now(), mediaIds: [], embedding: false, loaded: 0, total: 0, ...card })
+    return state.cards[0] // the reactive proxy
+  }
+
+  async function explainInto(card: Card, iscc: string): Promise<void> {
+    try {
+      card.detail = await client.explain(iscc)
+      card.explainError = undefined
+    } catch (error) {
+      card.detail = undefined
+      card.explainError = describeError(error)
+    }
+  }
+
+  async function run(id: number): Promise<void> {
+    const card = find(id)
+    if (!card || !card.body || !card.options) return
+    const controller = new AbortController()
+    controllers.set(id, controller)
+    card.status = 'uploading'
+    card.error = undefined
+    card.startedAt = now()
+    card.loaded = 0
+    card.total = card.body.size
+    try {
+      const result = await client.generate(card.body, card.fileName, card.options, {
+        signal: controller.signal,
+        onProgress: (loaded, total) => {
+          card.loaded = loaded
+          card.total = total
+        },
+        onProcessing: () => {
+          card.status = 'processing'
+        },
+      })
+      if (!find(id)) return
+      if (result.media_id) card.mediaIds.push(result.media_id)
+      card.result = result
+      card.status = 'processing'
+      await explainInto(card, result.iscc)
+      card.status = 'done'
+      card.finishedAt = now()
+    } catch (error) {
+      if (!find(id)) return
+      card.status = 'failed'
+      card.error = describeError(error)
+      card.finishedAt = now()
+    } finally {
+      controllers.delete(id)
+    }
+  }
+
+  function pump(): void {
+    while (active < MAX_PARALLEL_UPLOADS && queue.length) {
+      const id = queue.shift() as number
+      active++
+      void run(id).finally(() => {
+        active--
+        pump()
+      })
+    }
+  }
+
+  function enqueue(card: Card): void {
+    queue.push(card.id)
+    pump()
+  }
+
+  /** Start one upload per file; images get an instant local preview. */
+  function addFiles(files: Iterable<File>, options: IsccOptions): Card[] {
+    const added: Card[] = []
+    for (const file of files) {
+      const previewable = /^image\/(png|jpeg|gif|webp|bmp|avif|svg\+xml)$/.test(file.type)
+      const card = add({
+        kind: 'file',
+        label: file.name || 'unnamed file',
+        status: 'queued',
+        fileName: file.name || 'unnamed file',
+        body: file,
+        options: { ...options },
+        previewUrl: previewable && typeof URL.createObjectURL === 'function' ? URL.createObjectURL(file) : undefined,
+      })
+      added.push(card)
+      enqueue(card)
+    }
+    return added
+  }
+
+  /** Generate an ISCC for pasted text. */
+  function addText(text: string, options: IsccOptions): Card {
+    const body = new Blob([text], { type: 'text/plain;charset=UTF-8' })
+    const oneLine = text.replace(/\s+/g, ' ').trim()
+    const card = add({
+      kind: 'text',
+      label: oneLine.length > 48 ? `${oneLine.slice(0, 47)}…` : oneLine || 'Pasted text',
+      status: 'queued',
+      fileName: 'pasted-text.txt',
+      body,
+      snippet: text.slice(0, 600),
+      options: { ...options },
+    })
+    enqueue(card)
+    return card
+  }
+
+  /** Decode an (already validated) ISCC with the explain endpoint. */
+  async function addCode(code: string): Promise<Card> {
+    const card = add({ kind: 'code', label: code, status: 'processing', fileName: '' })
+    try {
+      card.detail = await client.explain(code)
+      card.result = { iscc: card.detail.iscc }
+      card.label = card.detail.iscc
+      card.status = 'decoded'
+    } catch (error) {
+      card.status = 'failed'
+      card.error = describeError(error)
+    }
+    card.finishedAt = now()
+    return card
+  }
+
+  /** Upload again after a failure (for example after a 503). */
+  function retry(id: number): void {
+    const card = find(id)
+    if (!card || card.status !== 'failed' || !card.body) return
+    card.status = 'queued'
+    card.error = undefined
+    enqueue(card)
+  }
+
+  /** Remove a card, cancel its upload and delete what it stored on the server (best effort). */
+  async function remove(id: number): Promise<void> {
+    const card = find(id)
+    if (!card) return
+    controllers.get(id)?.abort()
+    const queued = queue.indexOf(id)
+    if (queued >= 0) queue.splice(queued, 1)
+    state.cards.splice(state.cards.indexOf(card), 1)
+    for (const other of state.cards) if (other.compareWith === id) other.compareWith = undefined
+    if (card.previewUrl && typeof URL.revokeObjectURL === 'function') URL.revokeObjectURL(card.previewUrl)
+    await Promise.all(
+      card.mediaIds.map((mediaId) =>
+        client.deleteMedia(mediaId).catch((error: unknown) => {
+          if (!(error instanceof ApiError)) throw error
+        }),
+      ),
+    )
+  }
+
+  /** Embed a title/description into a new file; the card switches to the new result. */
+  async function embed(id: number, metadata: InlineMetadata): Promise<boolean> {
+    const card = find(id)
+    const mediaId = card?.result?.media_id
+    if (!card || !mediaId) return false
+    card.embedding = true
+    card.embedError = undefined
+    try {
+      const result = await client.embedMetadata(mediaId, metadata)
+      if (result.media_id) card.mediaIds.push(result.media_id)
+      card.previousIscc = card.previousIscc ?? card.result?.iscc
+      card.result = result
+      await explainInto(card, result.iscc)
+      return true
+    } catch (error) {
+      card.embedError = describeError(error)
+      return false
+    } finally {
+      card.embedding = false
+    }
+  }
+
+  /** Dock card `otherId` into card `id` for comparison (undefined ejects it). */
+  function setCompare(id: number, otherId: number | undefined): void {
+    const card = find(id)
+    if (card) card.compareWith = otherId
+  }
+
+  /** Move the comparison into the other card, so A and B trade places. */
+  function swapCompare(id: number): void {
+    const card = find(id)
+    const other = card?.compareWith === undefined ? undefined : find(card.compareWith)
+    if (!card || !other) return
+    card.compareWith = undefined
+    other.compareWith = card.id
+  }
+
+  /** Cards that have unit bits and can take part in a comparison. */
+  function comparable(): Card[] {
+    return state.cards.filter((card) => card.detail && (card.status === 'done' || card.status === 'decoded'))
+  }
+
+  return { state, find, addFiles, addText, addCode, retry, remove, embed, setCompare, swapCompare, comparable }
+}
+
+export type Store = ReturnType<typeof createStore>

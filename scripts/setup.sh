@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg libchromaprint-tools nginx)
+APT_PACKAGES=(ffmpeg libchromaprint-tools nginx chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -138,6 +138,9 @@ function checkBody(body: string): { units: number; header: IsccHeader } {
   if (subType > (MAX_SUBTYPE[mainType] ?? 0)) {
     throw new Error(`subtype ${subType} is not defined for ${MAIN_TYPES[mainType]}`)
   }
+  if (mainType === MT.ISCC && header.length > 7) {
+    throw new Error(`length value ${header.length} names no combination of units`)
+  }
   if (mainType === MT.ISCC && subType === ST_ISCC_SUM && header.length !== 0) {
     throw new Error('an ISCC-SUM has only Data and Instance units')
   }

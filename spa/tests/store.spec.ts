@@ -1,0 +1,87 @@
+import { describe, expect, it, vi } from 'vitest'
+import { ApiError, type Api, type IsccDetail, type IsccMetadata } from '../src/lib/api'
+import { createStore } from '../src/lib/store'
+
+const detail = (iscc: string): IsccDetail => ({ iscc, readable: 'ISCC-IMAGE-V0-MCDI-00', multiformat: 'u', decomposed: '', units: [] })
+
+function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}) {
+  let n = 0
+  const api = {
+    generate: vi.fn(async (_body: Blob, _name: string, _opts: unknown, cb: { onProcessing?: () => void } = {}) => {
+      cb.onProcessing?.()
+      n += 1
+      return { iscc: `ISCC:CODE${n}`, media_id: `media${n}` } as IsccMetadata
+    }),
+    explain: vi.fn(async (code: string) => detail(code)),
+    embedMetadata: vi.fn(async () => ({ iscc: 'ISCC:EMBEDDED', media_id: 'media-new' }) as IsccMetadata),
+    deleteMedia: vi.fn(async () => undefined),
+    ...overrides,
+  }
+  return api as unknown as Api & typeof api
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+describe('store', () => {
+  it('adds cards newest first and finishes them with an explained result', async () => {
+    const api = fakeApi()
+    const store = createStore(api)
+    store.addFiles([new File(['a'], 'a.txt'), new File(['b'], 'b.txt')], { semantic: true, granular: false })
+    store.addText('hello world', { semantic: false, granular: false })
+    expect(store.state.cards.map((c) => c.label)).toEqual(['hello world', 'b.txt', 'a.txt'])
+    await flush()
+    await flush()
+    expect(store.state.cards.every((c) => c.status === 'done')).toBe(true)
+    expect(api.generate.mock.calls[0][2]).toEqual({ semantic: true, granular: false })
+    expect(store.state.cards[0].detail?.iscc).toMatch(/^ISCC:CODE/)
+  })
+
+  it('shows server errors in plain words and can retry', async () => {
+    let fail = true
+    const api = fakeApi({
+      generate: vi.fn(async () => {
+        if (fail) throw new ApiError(503, 'Service Unavailable', 'busy', 2)
+        return { iscc: 'ISCC:OK', media_id: 'm1' }
+      }),
+    })
+    const store = createStore(api)
+    const [card] = store.addFiles([new File(['a'], 'a.txt')], { semantic: false, granular: false })
+    await flush()
+    expect(store.find(card.id)?.status).toBe('failed')
+    expect(store.find(card.id)?.error).toBe('The server is busy right now. Please try again in 2 seconds.')
+    fail = false
+    store.retry(card.id)
+    await flush()
+    await flush()
+    expect(store.find(card.id)?.status).toBe('done')
+  })
+
+  it('embedding switches the card to the new file and remove deletes every package', async () => {
+    const api = fakeApi()
+    const store = createStore(api)
+    const [card] = store.addFiles([new File(['a'], 'a.jpg')], { semantic: false, granular: false })
+    await flush()
+    await flush()
+    expect(await store.embed(card.id, { name: 'Title' })).toBe(true)
+    const updated = store.find(card.id)!
+    expect(updated.result?.iscc).toBe('ISCC:EMBEDDED')
+    expect(updated.previousIscc).toBe('ISCC:CODE1')
+    expect(api.embedMetadata).toHaveBeenCalledWith('media1', { name: 'Title' })
+    await store.remove(card.id)
+    expect(store.state.cards).toHaveLength(0)
+    expect(api.deleteMedia.mock.calls.map((c) => c[0])).toEqual(['media1', 'media-new'])
+  })
+
+  it('decodes codes and docks comparisons', async () => {
+    const store = createStore(fakeApi())
+    const a = await store.addCode('ISCC:AAA')
+    const b = await store.addCode('ISCC:BBB')
+    expect(store.comparable().map((c) => c.id)).toEqual([b.id, a.id])
+    store.setCompare(a.id, b.id)
+    store.swapCompare(a.id)
+    expect(store.find(a.id)?.compareWith).toBeUndefined()
+    expect(store.find(b.id)?.compareWith).toBe(a.id)
+    await store.remove(a.id)
+    expect(store.find(b.id)?.compareWith).toBeUndefined()
+  })
+})

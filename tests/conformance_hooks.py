@@ -1,0 +1,52 @@
+"""schemathesis data strategies that reach past the input checks into real processing.
+
+Loaded by tests/test_conformance.py and, via ``SCHEMATHESIS_HOOKS=tests.conformance_hooks``, by
+scripts/conformance.sh. Without them nearly every generated ``X-Upload-Filename`` is base64 of
+random bytes (not UTF-8: 400) and every upload is random bytes (the ISCC-SUM fallback only).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import schemathesis
+from hypothesis import strategies as st
+from PIL import Image
+
+TEXT = (
+    b"Hello World! This is a short text for simprint generation.\n\n"
+    b"Alice was beginning to get very tired of sitting by her sister on the bank, and of "
+    b"having nothing to do: once or twice she had peeped into the book her sister was reading."
+)
+
+
+def _image(fmt: str) -> bytes:
+    image = Image.new("RGB", (24, 16))
+    image.putdata([((x * 37) % 256, (y * 53) % 256, (x * y) % 256)
+                   for y in range(16) for x in range(24)])
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+#: Small real files of each kind the SDK handles without external tools.
+SAMPLES = [TEXT, _image("PNG"), _image("JPEG"), b"<html><body><p>hello</p></body></html>"]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+#: Mostly valid names (base64 of UTF-8), sometimes base64 of arbitrary bytes.
+filenames = st.one_of(
+    st.sampled_from(["test.txt", "test-image.png", "photo.jpg", "page.html", "x"]).map(
+        lambda n: _b64(n.encode())),
+    st.text(min_size=1, max_size=40).map(lambda n: _b64(n.encode("utf-8", "surrogatepass"))),
+    st.binary(min_size=1, max_size=20).map(_b64),
+)
+#: Real small files, or arbitrary bytes.
+uploads = st.one_of(st.sampled_from(SAMPLES), st.binary(max_size=512))
+
+schemathesis.openapi.format("byte", filenames)
+schemathesis.openapi.media_type("application/octet-stream", uploads)

@@ -1,0 +1,101 @@
+"""A live server of the default deployment for the schemathesis runs (CI and the deep pass).
+
+schemathesis is synchronous and drives real HTTP, so the server runs as its own process
+(``python -m kernel``), exactly as deployed, on a free port of 127.0.0.1 and a temp directory.
+``python -m tests.conformance_server --write-config PATH --media DIR`` writes its config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Small enough that generated bodies sometimes exceed it (413), large enough for real files.
+MAX_UPLOAD_SIZE = 4096
+
+
+def conformance_groups() -> list[str]:
+    """The groups of the default plugins.toml, plus ``docs`` (it serves the spec under test)."""
+    with (ROOT / "plugins.toml").open("rb") as fh:
+        groups = list(tomllib.load(fh)["kernel"]["plugins"])
+    return groups if "docs" in groups else [*groups, "docs"]
+
+
+def config_text(media: Path) -> str:
+    groups = ", ".join(f'"{g}"' for g in conformance_groups())
+    return (
+        "[kernel]\n"
+        f"plugins = [{groups}]\n"
+        f'media_path = "{media}"\n'
+        "cleanup_interval = 0\n"
+        "max_workers = 1\n"
+        f"max_upload_size = {MAX_UPLOAD_SIZE}\n"
+        "process_timeout = 60.0\n"
+        'log_level = "WARNING"\n'
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_server(workdir: Path, *, ready_timeout: float = 60.0) -> Iterator[str]:
+    """Run the default deployment on a free port; yield its base URL, then stop it (SIGTERM)."""
+    config = workdir / "plugins.toml"
+    config.write_text(config_text(workdir / "media"), "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISCC_WEB_")}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (workdir / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kernel", "--bind", f"127.0.0.1:{port}", "--config", str(config)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(workdir / 'server.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/api/v1/-/status", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become ready")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-config", required=True, type=Path)
+    parser.add_argument("--media", required=True, type=Path)
+    args = parser.parse_args()
+    args.write_config.write_text(config_text(args.media), "utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -50,3 +50,41 @@ uploads = st.one_of(st.sampled_from(SAMPLES), st.binary(max_size=512))
 
 schemathesis.openapi.format("byte", filenames)
 schemathesis.openapi.media_type("application/octet-stream", uploads)
+
+#: The model each successful JSON body must load into (errors: ``Problem``).
+BODY_MODELS = {
+    ("create-iscc", 201): "IsccMetadata",
+    ("get-iscc", 200): "IsccResult",
+    ("upload-file", 201): "UploadResponse",
+    ("extract-metadata", 200): "InlineMetadata",
+    ("embed-metadata", 201): "IsccMetadata",
+    ("explain-iscc", 200): "IsccDetail",
+    ("create-simprint", 200): "SimprintResponse",
+    ("get-status", 200): "Status",
+}
+
+
+@schemathesis.check
+def body_fits_model(ctx: object, response: object, case: object) -> bool | None:
+    """Every JSON body loads into its attrs model of plugins._schema (strict types)."""
+    from kernel import BadRequest
+    from plugins._schema import SCHEMAS, load
+
+    method = response.request.method  # type: ignore[attr-defined]
+    if method.lower() != case.operation.method.lower():  # type: ignore[attr-defined]
+        return None  # e.g. unsupported_method's probes, HEAD
+    status = response.status_code  # type: ignore[attr-defined]
+    content_type = response.headers.get("content-type", [""])  # type: ignore[attr-defined]
+    content_type = content_type[0] if isinstance(content_type, list) else content_type
+    if status >= 400 and content_type.startswith("application/problem+json"):
+        name = "Problem"
+    else:
+        op_id = case.operation.definition.raw.get("operationId")  # type: ignore[attr-defined]
+        name = BODY_MODELS.get((op_id, status), "")
+    if not name:
+        return None
+    try:
+        load(SCHEMAS[name], response.json())  # type: ignore[attr-defined]
+    except BadRequest as exc:
+        raise AssertionError(f"{name} model rejects the body: {exc.detail}") from None
+    return True

@@ -23,7 +23,7 @@ from schemathesis.config import SchemathesisConfig
 
 import tests.conformance_hooks  # noqa: F401  (registers the data strategies)
 from tests.conformance_hooks import SAMPLES
-from tests.conformance_server import live_server
+from tests.conformance_server import MAX_UPLOAD_SIZE, live_server
 
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
 ROOT_SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
@@ -103,3 +103,42 @@ def test_created_package_is_available_under_every_path(live_url: str) -> None:
             gone = client.get(path)
             assert gone.status_code == 404, path
             assert gone.headers["Content-Type"] == "application/problem+json"
+
+
+def _upload_case(path: str, body: bytes, **query: str) -> Any:
+    name = base64.b64encode(b"big.bin").decode()
+    return schema[path]["POST"].Case(headers={"X-Upload-Filename": name}, body=body,
+                                      media_type="application/octet-stream", query=query)
+
+
+@pytest.mark.parametrize("path", ["/media", "/iscc"])
+def test_too_large_upload_is_a_documented_413(base_url: str, path: str) -> None:
+    response = _upload_case(path, b"x" * (MAX_UPLOAD_SIZE + 1)).call_and_validate(
+        base_url=base_url)
+    assert response.status_code == 413
+
+
+def test_upload_of_exactly_the_limit_is_accepted(base_url: str) -> None:
+    response = _upload_case("/media", b"x" * MAX_UPLOAD_SIZE).call_and_validate(
+        base_url=base_url)
+    assert response.status_code == 201
+
+
+def test_too_large_json_bodies_are_documented(base_url: str) -> None:
+    text = "a" * (MAX_UPLOAD_SIZE + 10)
+    response = schema["/simprint"]["POST"].Case(
+        body={"text": text}, media_type="application/json").call_and_validate(base_url=base_url)
+    assert response.status_code in (400, 413)
+
+
+def test_invalid_query_boolean_is_a_documented_400(base_url: str) -> None:
+    case = _upload_case("/iscc", b"hello", semantic="banana")
+    assert case.call_and_validate(base_url=base_url).status_code == 400
+
+
+def test_unsupported_method_is_problem_json_405_with_allow(live_url: str) -> None:
+    response = httpx.put(f"{live_url}/api/v1/media", content=b"x", timeout=10)
+    assert response.status_code == 405
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert "POST" in response.headers["Allow"]
+    assert set(response.json()) == {"type", "title", "status", "detail"}

@@ -62,7 +62,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook_func(_is_plain_union, structure_union)
     for cls in SCHEMAS.values():
         attrs.resolve_types(cls)
-        renames = {f.name: override(rename=f.metadata["json"])
+        renames: dict[str, Any] = {f.name: override(rename=f.metadata["json"])
                    for f in attrs.fields(cls) if "json" in f.metadata}
         converter.register_structure_hook(
             cls, make_dict_structure_fn(cls, converter, **renames)

@@ -9,7 +9,7 @@ tests/test_openapi_models.py fails when a class and its schema drift apart.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 from attrs import validators as v
@@ -17,12 +17,12 @@ from attrs import validators as v
 MEDIA_ID_PATTERN = r"^[a-v0-9]{13}$"
 ISCC_PATTERN = r"^ISCC:[A-Z2-7]{10,73}$"
 
-_media_id = [v.min_len(13), v.max_len(13), v.matches_re(MEDIA_ID_PATTERN)]
-_iscc = [v.min_len(15), v.max_len(73), v.matches_re(ISCC_PATTERN)]
+_media_id: list[Any] = [v.min_len(13), v.max_len(13), v.matches_re(MEDIA_ID_PATTERN)]
+_iscc: list[Any] = [v.min_len(15), v.max_len(73), v.matches_re(ISCC_PATTERN)]
 
 
-def _optional(*validators: object) -> object:
-    return v.optional(v.and_(*validators))  # type: ignore[arg-type]
+def _optional(*validators: Any) -> Any:
+    return v.optional(v.and_(*validators))
 
 
 def _json(name: str) -> dict[str, str]:
@@ -159,7 +159,7 @@ class PluginInfo:
     hooks: list[str]
 
 
-_count = [v.ge(0)]
+_count: list[Any] = [v.ge(0)]
 
 
 @attrs.frozen(kw_only=True)

@@ -57,7 +57,8 @@ class InlineMetadata:
     identifier: str | None = None
     creator: str | None = None
     license: str | None = None
-    acquire: str | None = None
+    acquire: str | None = attrs.field(default=None,
+                                      validator=_optional(v.min_len(1), v.max_len(2083)))
     credit: str | None = None
     rights: str | None = None
     keywords: str | list[str] | None = None

@@ -48,7 +48,7 @@ filenames = st.one_of(
 #: Real small files, or arbitrary bytes.
 uploads = st.one_of(st.sampled_from(SAMPLES), st.binary(max_size=512))
 
-schemathesis.openapi.format("byte", filenames)
+schemathesis.openapi.format("base64", filenames)
 schemathesis.openapi.media_type("application/octet-stream", uploads)
 
 #: The model each successful JSON body must load into (errors: ``Problem``).

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from quart import Blueprint, Response, current_app, url_for
 
-from kernel import runtime
+from kernel import contract, runtime
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: Cache key of the rendered YAML on the app (one render per app; the spec is frozen).
@@ -32,7 +32,7 @@ PAGE = """<!doctype html>
   <style>body {{ margin: 0; }}</style>
 </head>
 <body>
-  <div id="swagger-ui" data-spec-url="{spec}"></div>
+  <div id="swagger-ui" data-spec-url="{spec}" data-tag-order="{tag_order}"></div>
   <script src="{bundle}"></script>
   <script src="{init}"></script>
 </body>
@@ -54,6 +54,13 @@ async def spec() -> Response:
     return Response(openapi_yaml(), content_type="application/yaml")
 
 
+def tag_order() -> list[str]:
+    """Tags in the contract's order (pluggy merges fragments last-registered first)."""
+    order = [t["name"] for t in contract().get("tags", [])]
+    served = [t["name"] for t in runtime().openapi.get("tags", [])]
+    return [t for t in order if t in served] + [t for t in served if t not in order]
+
+
 @blueprint.get("")
 async def docs_page() -> Response:
     def asset(name: str) -> str:
@@ -66,5 +73,6 @@ async def docs_page() -> Response:
         bundle=asset("swagger-ui-bundle.js"),
         init=asset("docs.js"),
         spec=html.escape(url_for("docs.spec")),
+        tag_order=html.escape(",".join(tag_order())),
     )
     return Response(page, content_type="text/html; charset=utf-8")

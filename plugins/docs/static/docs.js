@@ -2,6 +2,11 @@
 (function () {
   "use strict";
   var root = document.getElementById("swagger-ui");
+  var order = (root.getAttribute("data-tag-order") || "").split(",");
+  function rank(tag) {
+    var i = order.indexOf(tag);
+    return i < 0 ? order.length : i;
+  }
   window.ui = SwaggerUIBundle({
     url: root.getAttribute("data-spec-url"),
     dom_id: "#swagger-ui",
@@ -9,5 +14,6 @@
     validatorUrl: null, // never ask an online validator: the docs work offline
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
+    tagsSorter: function (a, b) { return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0); },
   });
 })();

@@ -88,6 +88,9 @@ describe('verdict', () => {
   it('same content with different metadata (an embedded title)', () => {
     const edited = result({ 'META-NONE-V0-64': flip(30), 'DATA-NONE-V0-64': flip(3), 'INSTANCE-NONE-V0-64': flip(33) })
     expect(compareUnits(result(), edited).verdict.kind).toBe('metadata-edit')
+    // A re-encoded copy under another name: same content, different data → near-duplicate.
+    const reencoded = result({ 'META-NONE-V0-64': flip(30), 'DATA-NONE-V0-64': flip(30), 'INSTANCE-NONE-V0-64': flip(33) })
+    expect(compareUnits(result(), reencoded).verdict.kind).toBe('near-duplicate')
   })
 
   it('near-duplicate, edited copy and different content by content similarity', () => {

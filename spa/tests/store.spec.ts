@@ -6,7 +6,7 @@ const detail = (iscc: string): IsccDetail => ({ iscc, readable: 'ISCC-IMAGE-V0-M
 
 function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}) {
   let n = 0
-  const api = {
+  const base = {
     generate: vi.fn(async (_body: Blob, _name: string, _opts: unknown, cb: { onProcessing?: () => void } = {}) => {
       cb.onProcessing?.()
       n += 1
@@ -14,10 +14,10 @@ function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}) {
     }),
     explain: vi.fn(async (code: string) => detail(code)),
     embedMetadata: vi.fn(async () => ({ iscc: 'ISCC:EMBEDDED', media_id: 'media-new' }) as IsccMetadata),
-    deleteMedia: vi.fn(async () => undefined),
-    ...overrides,
+    deleteMedia: vi.fn(async (_mediaId: string) => undefined),
+    status: vi.fn(async () => ({})),
   }
-  return api as unknown as Api & typeof api
+  return Object.assign(base, overrides) as typeof base
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
@@ -25,7 +25,7 @@ const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
 describe('store', () => {
   it('adds cards newest first and finishes them with an explained result', async () => {
     const api = fakeApi()
-    const store = createStore(api)
+    const store = createStore(api as unknown as Api)
     store.addFiles([new File(['a'], 'a.txt'), new File(['b'], 'b.txt')], { semantic: true, granular: false })
     store.addText('hello world', { semantic: false, granular: false })
     expect(store.state.cards.map((c) => c.label)).toEqual(['hello world', 'b.txt', 'a.txt'])
@@ -44,7 +44,7 @@ describe('store', () => {
         return { iscc: 'ISCC:OK', media_id: 'm1' }
       }),
     })
-    const store = createStore(api)
+    const store = createStore(api as unknown as Api)
     const [card] = store.addFiles([new File(['a'], 'a.txt')], { semantic: false, granular: false })
     await flush()
     expect(store.find(card.id)?.status).toBe('failed')
@@ -58,7 +58,7 @@ describe('store', () => {
 
   it('embedding switches the card to the new file and remove deletes every package', async () => {
     const api = fakeApi()
-    const store = createStore(api)
+    const store = createStore(api as unknown as Api)
     const [card] = store.addFiles([new File(['a'], 'a.jpg')], { semantic: false, granular: false })
     await flush()
     await flush()
@@ -73,7 +73,7 @@ describe('store', () => {
   })
 
   it('decodes codes and docks comparisons', async () => {
-    const store = createStore(fakeApi())
+    const store = createStore(fakeApi() as unknown as Api)
     const a = await store.addCode('ISCC:AAA')
     const b = await store.addCode('ISCC:BBB')
     expect(store.comparable().map((c) => c.id)).toEqual([b.id, a.id])

@@ -157,6 +157,12 @@ export function describeError(error: unknown): string {
   }
 }
 
+/** Whether trying the same request again later can succeed (network, timeout, busy, 5xx). */
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false
+  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500
+}
+
 export interface UploadCallbacks {
   /** Bytes of the body sent so far. */
   onProgress?: (loaded: number, total: number) => void
@@ -264,6 +270,11 @@ export class Api {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(metadata),
     })
+  }
+
+  /** GET /-/status: version, enabled groups and what the processing plugins can do. */
+  status(): Promise<unknown> {
+    return this.json<unknown>(`${API_BASE}/-/status`, { method: 'GET' })
   }
 
   /** DELETE /media/{id}: remove an upload and everything stored with it. */

@@ -153,11 +153,11 @@ export function verdictOf(layers: LayerComparison[]): Verdict {
     return { kind: 'identical', title: 'Identical files', explanation: 'Every byte is the same.' }
   }
   if (content !== undefined) {
-    if (content >= SAME && meta !== undefined && meta < 1) {
+    if (content >= SAME && meta !== undefined && meta < 1 && data !== undefined && data >= SIMILAR) {
       return {
         kind: 'metadata-edit',
         title: 'Same content, different metadata',
-        explanation: 'The content matches; only the embedded title or description differs.',
+        explanation: 'Content and data match; the embedded title or description differs.',
       }
     }
     if (content >= SIMILAR) {

@@ -1,7 +1,8 @@
 /** Application state: the result cards and everything that changes them. */
 
 import { reactive } from 'vue'
-import { api, ApiError, describeError, type Api, type InlineMetadata, type IsccDetail, type IsccMetadata, type IsccOptions } from './api'
+import { capabilitiesFromStatus, effectiveSemantic, UNKNOWN, type Capabilities } from './capabilities'
+import { api, ApiError, describeError, isRetryable, type Api, type InlineMetadata, type IsccDetail, type IsccMetadata, type IsccOptions } from './api'
 
 export type CardKind = 'file' | 'text' | 'code'
 export type CardStatus = 'queued' | 'uploading' | 'processing' | 'done' | 'decoded' | 'failed'
@@ -27,6 +28,8 @@ export interface Card {
   result?: IsccMetadata
   detail?: IsccDetail
   error?: string
+  /** Whether sending the same thing again may succeed (offers "Try again"). */
+  retryable?: boolean
   /** Why the unit breakdown is missing although the ISCC exists. */
   explainError?: string
   /** Every package on the server this card created (removed with the card). */
@@ -42,7 +45,7 @@ export interface Card {
 const MAX_PARALLEL_UPLOADS = 2
 
 export function createStore(client: Api = api, now: () => number = () => Date.now()) {
-  const state = reactive({ cards: [] as Card[] })
+  const state = reactive({ cards: [] as Card[], caps: UNKNOWN as Capabilities })
   const controllers = new Map<number, AbortController>()
   const queue: number[] = []
   let active = 0
@@ -99,6 +102,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
       if (!find(id)) return
       card.status = 'failed'
       card.error = describeError(error)
+      card.retryable = isRetryable(error)
       card.finishedAt = now()
     } finally {
       controllers.delete(id)
@@ -121,6 +125,19 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
     pump()
   }
 
+  /** Ask the server what it can do (semantic models, enabled groups); unknown on failure. */
+  async function loadCapabilities(): Promise<void> {
+    try {
+      state.caps = capabilitiesFromStatus(await client.status())
+    } catch {
+      state.caps = UNKNOWN
+    }
+  }
+
+  function optionsFor(options: IsccOptions, mimeType: string): IsccOptions {
+    return { granular: options.granular, semantic: effectiveSemantic(options.semantic, mimeType, state.caps) }
+  }
+
   /** Start one upload per file; images get an instant local preview. */
   function addFiles(files: Iterable<File>, options: IsccOptions): Card[] {
     const added: Card[] = []
@@ -132,7 +149,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
         status: 'queued',
         fileName: file.name || 'unnamed file',
         body: file,
-        options: { ...options },
+        options: optionsFor(options, file.type),
         previewUrl: previewable && typeof URL.createObjectURL === 'function' ? URL.createObjectURL(file) : undefined,
       })
       added.push(card)
@@ -152,7 +169,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
       fileName: 'pasted-text.txt',
       body,
       snippet: text.slice(0, 600),
-      options: { ...options },
+      options: optionsFor(options, 'text/plain'),
     })
     enqueue(card)
     return card
@@ -177,7 +194,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
   /** Upload again after a failure (for example after a 503). */
   function retry(id: number): void {
     const card = find(id)
-    if (!card || card.status !== 'failed' || !card.body) return
+    if (!card || card.status !== 'failed' || !card.body || !card.retryable) return
     card.status = 'queued'
     card.error = undefined
     enqueue(card)
@@ -244,7 +261,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
     return state.cards.filter((card) => card.detail && (card.status === 'done' || card.status === 'decoded'))
   }
 
-  return { state, find, addFiles, addText, addCode, retry, remove, embed, setCompare, swapCompare, comparable }
+  return { state, find, loadCapabilities, addFiles, addText, addCode, retry, remove, embed, setCompare, swapCompare, comparable }
 }
 
 export type Store = ReturnType<typeof createStore>

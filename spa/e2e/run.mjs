@@ -1,0 +1,365 @@
+#!/usr/bin/env node
+// End-to-end tests of the web app in headless Chromium (playwright-core + Debian's chromium),
+// against a live server started by the caller (tests/test_e2e_browser.py).
+//
+//   node e2e/run.mjs <config.json>
+//
+// config: { baseUrl, sampleImage, maxUploadSize, screenshots, downloads, chromium? }
+// Prints one JSON object {results: [{name, ok, error?, info?}], consoleErrors: [...]} on the
+// last line of stdout; exits 0 only if every step passed.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'))
+const base = config.baseUrl.replace(/\/$/, '')
+const shots = config.screenshots
+mkdirSync(shots, { recursive: true })
+mkdirSync(config.downloads, { recursive: true })
+
+const browser = await chromium.launch({
+  executablePath: config.chromium ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+})
+const context = await browser.newContext({
+  acceptDownloads: true,
+  viewport: { width: 1280, height: 900 },
+  permissions: ['clipboard-read', 'clipboard-write'],
+})
+const page = await context.newPage()
+page.setDefaultTimeout(60_000)
+const consoleErrors = []
+page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`))
+page.on('console', (message) => {
+  // A failed request (the 413, the 404 of a deleted file) is logged by Chromium itself.
+  if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) {
+    consoleErrors.push(message.text())
+  }
+})
+
+const results = []
+const info = {}
+
+async function step(name, fn) {
+  const started = Date.now()
+  try {
+    const detail = await fn()
+    results.push({ name, ok: true, ms: Date.now() - started, ...(detail ? { info: detail } : {}) })
+  } catch (error) {
+    results.push({ name, ok: false, ms: Date.now() - started, error: String(error?.stack ?? error) })
+    await page.screenshot({ path: join(shots, `FAILED-${name}.png`), fullPage: true }).catch(() => {})
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`)
+}
+
+const b64 = (name) => Buffer.from(name, 'utf8').toString('base64')
+
+/** The API answer for the same bytes and options, straight from the server (no browser). */
+async function apiIscc(bytes, name, type, query) {
+  const response = await fetch(`${base}/api/v1/iscc?${query}`, {
+    method: 'POST',
+    headers: { 'X-Upload-Filename': b64(name), 'Content-Type': type },
+    body: bytes,
+  })
+  assert(response.status === 201, `direct API call answered ${response.status}`)
+  const body = await response.json()
+  await fetch(`${base}/api/v1/media/${body.media_id}`, { method: 'DELETE' })
+  return body
+}
+
+const cards = page.locator('[data-testid=result-card]')
+const cardByLabel = (label) => cards.filter({ has: page.getByRole('heading', { name: label, exact: true }) })
+
+async function waitStatus(card, statuses) {
+  await card.locator(`xpath=self::*[${statuses.map((s) => `@data-status="${s}"`).join(' or ')}]`).waitFor()
+  return card.getAttribute('data-status')
+}
+
+async function selectTab(name) {
+  await page.getByRole('tab', { name }).click()
+}
+
+async function ensureToggles({ semantic, granular }) {
+  await selectTab('Media file')
+  for (const [label, wanted] of [['Semantic code', semantic], ['Granular simprints', granular]]) {
+    const box = page.getByRole('switch', { name: new RegExp(label) })
+    if (await box.isDisabled()) continue
+    if ((await box.isChecked()) !== wanted) await box.click({ force: true })
+  }
+}
+
+const sample = readFileSync(config.sampleImage)
+const image = { name: 'test-image.jpg', mimeType: 'image/jpeg', buffer: sample }
+
+// ---------------------------------------------------------------------------------------------
+await step('load', async () => {
+  const response = await page.goto(`${base}/`)
+  assert(response.status() === 200, `GET / answered ${response.status()}`)
+  assert((await page.title()) === 'ISCC Generator - International Standard Content Code', 'title')
+  const injected = await page.evaluate(() => window.__ISCC_WEB__)
+  assert(injected && typeof injected.semanticDefault === 'boolean', 'window.__ISCC_WEB__ injected')
+  await page.getByRole('heading', { name: 'What an ISCC is made of' }).waitFor()
+  await page.getByText(/deleted automatically after/).waitFor()
+  assert((await page.getByRole('link', { name: 'API Docs' }).first().getAttribute('href')) === '/docs', 'docs link')
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: join(shots, '01-empty.png'), fullPage: true })
+  return { injected }
+})
+
+await step('keyboard tabs', async () => {
+  await page.getByRole('tab', { name: 'Media file' }).focus()
+  await page.keyboard.press('ArrowRight')
+  assert((await page.getByRole('tab', { name: 'Plain text' }).getAttribute('aria-selected')) === 'true', 'ArrowRight selects next tab')
+  await page.keyboard.press('End')
+  assert((await page.getByRole('tab', { name: 'ISCC code' }).getAttribute('aria-selected')) === 'true', 'End selects last tab')
+  await page.keyboard.press('Home')
+  assert((await page.getByRole('tab', { name: 'Media file' }).getAttribute('aria-selected')) === 'true', 'Home selects first tab')
+})
+
+await step('upload image: same ISCC as the API', async () => {
+  await ensureToggles({ semantic: false, granular: false })
+  await page.getByTestId('file-input').setInputFiles(image)
+  const card = cardByLabel('test-image.jpg')
+  const status = await waitStatus(card, ['done', 'failed'])
+  assert(status === 'done', `card ended ${status}: ${await card.innerText()}`)
+  const shown = (await card.getByTestId('iscc').innerText()).trim()
+  const direct = await apiIscc(sample, 'test-image.jpg', 'image/jpeg', 'semantic=false&granular=false')
+  assert(shown === direct.iscc, `browser shows ${shown}, API returns ${direct.iscc}`)
+  // Unit breakdown from explain: four layers with 64-bit strips.
+  const units = card.getByRole('list', { name: 'Units' }).locator(':scope > li')
+  assert((await units.count()) === 4, 'four units')
+  assert((await units.first().locator('.bit').count()) === 64, '64 bits per unit')
+  const facts = await card.getByRole('list', { name: 'Facts' }).innerText()
+  assert(/200 × 133 px/.test(facts), `facts show dimensions: ${facts}`)
+  assert((await card.locator('.thumb img').count()) === 1, 'thumbnail shown')
+  await card.getByRole('button', { name: 'Copy ISCC' }).click()
+  await card.getByRole('button', { name: 'Copied ISCC' }).waitFor()
+  const clip = await page.evaluate(() => navigator.clipboard.readText())
+  assert(clip === shown, 'copy button copies the ISCC')
+  await card.getByRole('button', { name: /^CONTENT/ }).click()
+  await card.locator('.unit-detail').waitFor()
+  await page.screenshot({ path: join(shots, '02-image-result.png'), fullPage: true })
+  info.imageIscc = shown
+  return { iscc: shown, vector: shown === 'ISCC:KECXNDSZVTTX2LDQYNBTBHR4T2HGOYBAGBNWZ767PKO3JQGZ42GFEAY' }
+})
+
+await step('upload progress bar with bytes and percent', async () => {
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Network.enable')
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 150 * 1024,
+  })
+  const big = Buffer.alloc(600_000, 7)
+  big.write('progress test', 0)
+  await page.getByTestId('file-input').setInputFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: big })
+  const card = cardByLabel('slow.bin')
+  const progress = card.getByTestId('progress')
+  await progress.filter({ hasText: /Uploading ([1-9]\d?) % · .+ of 600 kB/ }).waitFor({ timeout: 20_000 })
+  const text = await progress.innerText()
+  const bar = Number(await card.getByRole('progressbar').getAttribute('aria-valuenow'))
+  await page.screenshot({ path: join(shots, '03-uploading.png') })
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+  const status = await waitStatus(card, ['done', 'failed'])
+  assert(status === 'done', `slow upload ended ${status}`)
+  assert(bar > 0 && bar < 100, `progressbar value ${bar}`)
+  const facts = await card.getByRole('list', { name: 'Facts' }).innerText()
+  return { text, bar, facts }
+})
+
+await step('paste text', async () => {
+  const text = 'The quick brown fox jumps over the lazy dog. ISCC end-to-end test in a real browser.'
+  await selectTab('Plain text')
+  await page.getByLabel('Text', { exact: true }).fill(text)
+  await page.getByRole('button', { name: 'Generate ISCC' }).click()
+  const card = cards.first()
+  const status = await waitStatus(card, ['done', 'failed'])
+  assert(status === 'done', `text card ended ${status}: ${await card.innerText()}`)
+  const shown = (await card.getByTestId('iscc').innerText()).trim()
+  const semantic = await page.getByRole('switch', { name: /Semantic code/ }).isChecked()
+  const direct = await apiIscc(Buffer.from(text), 'pasted-text.txt', 'text/plain;charset=utf-8', `semantic=${semantic}&granular=false`)
+  assert(shown === direct.iscc, `text: browser ${shown} vs API ${direct.iscc}`)
+  const facts = await card.getByRole('list', { name: 'Facts' }).innerText()
+  assert(/characters/.test(facts), `facts show characters: ${facts}`)
+  return { iscc: shown }
+})
+
+await step('decode an ISCC code (validated first)', async () => {
+  await selectTab('ISCC code')
+  const input = page.getByRole('textbox', { name: 'ISCC code' })
+  const before = await cards.count()
+  await input.fill('ISCC:KMUIV3NRGY')
+  await page.getByRole('button', { name: 'Decode' }).click()
+  await page.locator('#code-help[role=alert]').filter({ hasText: 'Not a valid ISCC' }).waitFor()
+  assert((await input.getAttribute('aria-invalid')) === 'true', 'input marked invalid')
+  assert((await cards.count()) === before, 'an invalid code adds no card')
+  await page.screenshot({ path: join(shots, '04-invalid-code.png') })
+  await input.fill('kmdmrjyghhvrcz5tm6u4g6d4mxa6laxc4zrpokfu7jbeqxr2bjos6na')
+  await input.press('Enter')
+  const card = cardByLabel('ISCC:KMDMRJYGHHVRCZ5TM6U4G6D4MXA6LAXC4ZRPOKFU7JBEQXR2BJOS6NA')
+  const status = await waitStatus(card, ['decoded', 'failed'])
+  assert(status === 'decoded', `decode ended ${status}`)
+  const text = await card.innerText()
+  assert(text.includes('ISCC-VIDEO-V0-MSDI-c8a70639eb1167b367a9c3787c65c1e582e2e662f728b4fa42485e3a0a5d2f34'), 'readable')
+  assert(text.includes('uzAFTBsinBjnrEWezZ6nDeHxlweWC4uZi9yi0-kJIXjoKXS80'), 'multiformat')
+  const units = card.getByRole('list', { name: 'Units' }).locator(':scope > li')
+  assert((await units.count()) === 4, 'decoded into four units')
+  await page.screenshot({ path: join(shots, '05-decoded.png'), fullPage: true })
+})
+
+await step('compare two uploads', async () => {
+  await ensureToggles({ semantic: false, granular: false })
+  // A re-encoded copy of the sample, made by the browser: same picture, different bytes.
+  const reencoded = await page.evaluate(async (bytes) => {
+    const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)]))
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height)
+    canvas.getContext('2d').drawImage(bitmap, 0, 0)
+    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.6 })
+    return Array.from(new Uint8Array(await blob.arrayBuffer()))
+  }, Array.from(sample))
+  await page.getByTestId('file-input').setInputFiles({ name: 'reencoded.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(reencoded) })
+  const copy = cardByLabel('reencoded.jpg')
+  assert((await waitStatus(copy, ['done', 'failed'])) === 'done', 're-encoded upload done')
+  await page.getByTestId('file-input').setInputFiles({ ...image, name: 'same-bytes.jpg' })
+  const twin = cardByLabel('same-bytes.jpg')
+  assert((await waitStatus(twin, ['done', 'failed'])) === 'done', 'second upload done')
+
+  const original = cardByLabel('test-image.jpg')
+  await original.getByLabel('Compare with').selectOption({ label: 'reencoded.jpg' })
+  await original.getByTestId('compare').click()
+  const panel = original.getByTestId('compare-panel')
+  await panel.waitFor()
+  const verdict = (await panel.getByTestId('verdict').innerText()).split('\n')[0]
+  const matches = await panel.getByTestId('match').allInnerTexts()
+  assert(['Near-duplicate', 'Edited copy'].includes(verdict), `re-encoded copy verdict: ${verdict}`)
+  assert(matches.length === 4, `four compared layers, got ${matches.length}`)
+  assert((await panel.locator('.bit.diff').count()) > 0 && (await panel.locator('.bit.same').count()) > 0, 'equal and different bits marked')
+  await panel.scrollIntoViewIfNeeded()
+  await page.screenshot({ path: join(shots, '06-compare-near-duplicate.png'), fullPage: true })
+  await panel.getByRole('button', { name: 'Copy report' }).click()
+  const report = await page.evaluate(() => navigator.clipboard.readText())
+  assert(report.includes(`Verdict: ${verdict}`), 'report copied')
+  await panel.getByTestId('eject').click()
+
+  await original.getByLabel('Compare with').selectOption({ label: 'same-bytes.jpg' })
+  await original.getByTestId('compare').click()
+  const twinVerdict = (await original.getByTestId('verdict').innerText()).split('\n')[0]
+  assert(twinVerdict === 'Identical files', `same bytes verdict: ${twinVerdict}`)
+  // Swap docks the comparison into the other card.
+  await original.getByRole('button', { name: 'Swap' }).click()
+  await twin.getByTestId('compare-panel').waitFor()
+  assert((await original.getByTestId('compare-panel').count()) === 0, 'swap moved the panel')
+  await twin.getByTestId('eject').click()
+  return { verdict, matches, twinVerdict }
+})
+
+await step('embed a title and download the updated file', async () => {
+  // Exiv2 cannot write BMP (the test vector's format), so embed into the JPEG sample.
+  await ensureToggles({ semantic: false, granular: false })
+  await page.getByTestId('file-input').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: readFileSync(config.embedImage) })
+  const card = cardByLabel('photo.jpg')
+  assert((await waitStatus(card, ['done', 'failed'])) === 'done', 'photo upload done')
+  info.originalId = (await card.getByRole('link', { name: 'Download photo.jpg' }).getAttribute('href')).split('/').pop()
+  const before = (await card.getByTestId('iscc').innerText()).trim()
+  await card.getByText('Embed title & description').click()
+  await card.getByLabel('Title').fill('E2E Title')
+  await card.getByLabel('Description').fill('Embedded by the browser test.')
+  await card.getByRole('button', { name: 'Embed & generate new ISCC' }).click()
+  await card.getByTestId('updated').waitFor()
+  const after = (await card.getByTestId('iscc').innerText()).trim()
+  assert(after !== before, 'the ISCC changed')
+  assert(after.slice(0, 8) === before.slice(0, 8), 'same kind of code')
+  const link = card.getByTestId('download-updated')
+  const href = await link.getAttribute('href')
+  assert(/^\/api\/v1\/media\/[a-v0-9]{13}$/.test(href), `download link ${href}`)
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
+  const path = join(config.downloads, download.suggestedFilename())
+  await download.saveAs(path)
+  const bytes = readFileSync(path)
+  assert(bytes.length > 1000, `downloaded ${bytes.length} bytes`)
+  assert(bytes.includes(Buffer.from('E2E Title')), 'the downloaded file carries the new title')
+  await card.getByTestId('updated').scrollIntoViewIfNeeded()
+  await page.screenshot({ path: join(shots, '07-embedded.png'), fullPage: true })
+  info.updatedHref = href
+  return { before, after, file: download.suggestedFilename(), size: bytes.length }
+})
+
+await step('remove a card deletes its uploads on the server', async () => {
+  const card = cardByLabel('photo.jpg')
+  const raw = card.getByText('Raw result JSON')
+  await raw.click()
+  const json = JSON.parse(await card.getByLabel('Raw result JSON', { exact: true }).innerText())
+  // The card owns the original upload and the file with the embedded title.
+  const ids = [info.originalId, json.media_id]
+  assert(ids[0] && ids[0] !== ids[1], `two packages: ${ids}`)
+  for (const id of ids) {
+    const before = await fetch(`${base}/api/v1/media/${id}`)
+    assert(before.status === 200, `media ${id} present before removal (${before.status})`)
+  }
+  const deletes = ids.map((id) =>
+    page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith(`/media/${id}`)))
+  await card.getByTestId('remove').click()
+  const answers = await Promise.all(deletes)
+  assert(answers.every((r) => r.status() === 204), `DELETE answered ${answers.map((r) => r.status())}`)
+  await cardByLabel('photo.jpg').waitFor({ state: 'detached' })
+  for (const id of ids) {
+    const after = await fetch(`${base}/api/v1/media/${id}`)
+    assert(after.status === 404, `media ${id} answers ${after.status} after removal`)
+  }
+  return { deleted: ids }
+})
+
+await step('drop files anywhere on the page', async () => {
+  const dataTransfer = await page.evaluateHandle(() => {
+    const dt = new DataTransfer()
+    dt.items.add(new File(['dropped text file for the drop zone test'], 'dropped.txt', { type: 'text/plain' }))
+    return dt
+  })
+  await page.dispatchEvent('main', 'dragenter', { dataTransfer })
+  await page.locator('.drop-overlay').waitFor()
+  await page.screenshot({ path: join(shots, '08-drop-overlay.png') })
+  await page.dispatchEvent('main', 'drop', { dataTransfer })
+  const card = cardByLabel('dropped.txt')
+  assert((await waitStatus(card, ['done', 'failed'])) === 'done', 'dropped file processed')
+  assert((await page.locator('.drop-overlay').count()) === 0, 'overlay gone')
+})
+
+await step('oversize upload shows the 413 message', async () => {
+  const tooBig = Buffer.alloc(config.maxUploadSize + 1, 1)
+  await selectTab('Media file')
+  await page.getByTestId('file-input').setInputFiles({ name: 'too-big.bin', mimeType: 'application/octet-stream', buffer: tooBig })
+  const card = cardByLabel('too-big.bin')
+  const status = await waitStatus(card, ['done', 'failed'])
+  assert(status === 'failed', `oversize upload ended ${status}`)
+  const message = await card.getByTestId('error').innerText()
+  assert(message.includes('This file is too large for the server.'), `message: ${message}`)
+  assert(message.includes(`maximum size of ${config.maxUploadSize} bytes`), `server detail shown: ${message}`)
+  await card.scrollIntoViewIfNeeded()
+  await page.screenshot({ path: join(shots, '09-too-large.png') })
+  return { message }
+})
+
+await step('phone-sized screen', async () => {
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.evaluate(() => window.scrollTo(0, 0))
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  assert(overflow <= 0, `no horizontal scrolling (overflow ${overflow}px)`)
+  await page.screenshot({ path: join(shots, '10-phone-top.png') })
+  await page.screenshot({ path: join(shots, '11-phone-full.png'), fullPage: true })
+  await page.setViewportSize({ width: 1280, height: 900 })
+})
+
+await step('no console errors', async () => {
+  assert(consoleErrors.length === 0, consoleErrors.join('\n'))
+})
+
+await browser.close()
+const ok = results.every((r) => r.ok)
+console.log(JSON.stringify({ ok, results, consoleErrors, info }))
+process.exit(ok ? 0 : 1)

@@ -240,8 +240,9 @@ await step('compare two uploads', async () => {
   assert(['Near-duplicate', 'Edited copy'].includes(verdict), `re-encoded copy verdict: ${verdict}`)
   assert(matches.length === 4, `four compared layers, got ${matches.length}`)
   assert((await panel.locator('.bit.diff').count()) > 0 && (await panel.locator('.bit.same').count()) > 0, 'equal and different bits marked')
-  await panel.scrollIntoViewIfNeeded()
-  await page.screenshot({ path: join(shots, '06-compare-near-duplicate.png'), fullPage: true })
+  const strip = await panel.locator('.bitstrip').first().boundingBox()
+  assert(strip && strip.height < 40 && strip.width > 300, `compare bit strip laid out as one band (${JSON.stringify(strip)})`)
+  await original.screenshot({ path: join(shots, '06-compare-near-duplicate.png') })
   await panel.getByRole('button', { name: 'Copy report' }).click()
   const report = await page.evaluate(() => navigator.clipboard.readText())
   assert(report.includes(`Verdict: ${verdict}`), 'report copied')
@@ -284,8 +285,7 @@ await step('embed a title and download the updated file', async () => {
   const bytes = readFileSync(path)
   assert(bytes.length > 1000, `downloaded ${bytes.length} bytes`)
   assert(bytes.includes(Buffer.from('E2E Title')), 'the downloaded file carries the new title')
-  await card.getByTestId('updated').scrollIntoViewIfNeeded()
-  await page.screenshot({ path: join(shots, '07-embedded.png'), fullPage: true })
+  await card.screenshot({ path: join(shots, '07-embedded.png') })
   info.updatedHref = href
   return { before, after, file: download.suggestedFilename(), size: bytes.length }
 })
@@ -340,8 +340,7 @@ await step('oversize upload shows the 413 message', async () => {
   const message = await card.getByTestId('error').innerText()
   assert(message.includes('This file is too large for the server.'), `message: ${message}`)
   assert(message.includes(`maximum size of ${config.maxUploadSize} bytes`), `server detail shown: ${message}`)
-  await card.scrollIntoViewIfNeeded()
-  await page.screenshot({ path: join(shots, '09-too-large.png') })
+  await card.screenshot({ path: join(shots, '09-too-large.png') })
   return { message }
 })
 

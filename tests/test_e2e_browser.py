@@ -42,6 +42,7 @@ STEPS = [
     "drop files anywhere on the page",
     "oversize upload shows the 413 message",
     "phone-sized screen",
+    "without JavaScript",
     "no console errors",
 ]
 

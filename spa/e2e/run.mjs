@@ -175,6 +175,7 @@ await step('upload progress bar with bytes and percent', async () => {
 
 await step('paste text', async () => {
   const text = 'The quick brown fox jumps over the lazy dog. ISCC end-to-end test in a real browser.'
+  await ensureToggles({ semantic: false, granular: true })
   await selectTab('Plain text')
   await page.getByLabel('Text', { exact: true }).fill(text)
   await page.getByRole('button', { name: 'Generate ISCC' }).click()
@@ -183,11 +184,16 @@ await step('paste text', async () => {
   assert(status === 'done', `text card ended ${status}: ${await card.innerText()}`)
   const shown = (await card.getByTestId('iscc').innerText()).trim()
   const semantic = await page.getByRole('switch', { name: /Semantic code/ }).isChecked()
-  const direct = await apiIscc(Buffer.from(text), 'pasted-text.txt', 'text/plain;charset=utf-8', `semantic=${semantic}&granular=false`)
+  const direct = await apiIscc(Buffer.from(text), 'pasted-text.txt', 'text/plain;charset=utf-8', `semantic=${semantic}&granular=true`)
   assert(shown === direct.iscc, `text: browser ${shown} vs API ${direct.iscc}`)
   const facts = await card.getByRole('list', { name: 'Facts' }).innerText()
   assert(/characters/.test(facts), `facts show characters: ${facts}`)
-  return { iscc: shown }
+  // Granular on: the content layer lists the text's simprints.
+  const simprints = direct.features.reduce((n, f) => n + f.simprints.length, 0)
+  await card.getByRole('button', { name: /^CONTENT/ }).click()
+  await card.locator('.unit-detail').getByText(`${simprints} granular simprints`).waitFor()
+  await ensureToggles({ semantic: false, granular: false })
+  return { iscc: shown, simprints }
 })
 
 await step('decode an ISCC code (validated first)', async () => {
@@ -319,14 +325,16 @@ await step('drop files anywhere on the page', async () => {
   const dataTransfer = await page.evaluateHandle(() => {
     const dt = new DataTransfer()
     dt.items.add(new File(['dropped text file for the drop zone test'], 'dropped.txt', { type: 'text/plain' }))
+    dt.items.add(new File(['a second dropped file, several at once'], 'dropped-2.txt', { type: 'text/plain' }))
     return dt
   })
   await page.dispatchEvent('main', 'dragenter', { dataTransfer })
   await page.locator('.drop-overlay').waitFor()
   await page.screenshot({ path: join(shots, '08-drop-overlay.png') })
   await page.dispatchEvent('main', 'drop', { dataTransfer })
-  const card = cardByLabel('dropped.txt')
-  assert((await waitStatus(card, ['done', 'failed'])) === 'done', 'dropped file processed')
+  for (const name of ['dropped.txt', 'dropped-2.txt']) {
+    assert((await waitStatus(cardByLabel(name), ['done', 'failed'])) === 'done', `${name} processed`)
+  }
   assert((await page.locator('.drop-overlay').count()) === 0, 'overlay gone')
 })
 
@@ -352,6 +360,17 @@ await step('phone-sized screen', async () => {
   await page.screenshot({ path: join(shots, '10-phone-top.png') })
   await page.screenshot({ path: join(shots, '11-phone-full.png'), fullPage: true })
   await page.setViewportSize({ width: 1280, height: 900 })
+})
+
+await step('without JavaScript', async () => {
+  const plain = await browser.newContext({ javaScriptEnabled: false })
+  const noJs = await plain.newPage()
+  await noJs.goto(`${base}/`)
+  const text = await noJs.locator('body').innerText()
+  assert(/generates ISCC codes/.test(text) && /ISO 24138/.test(text), `no-JS text: ${text.slice(0, 200)}`)
+  assert((await noJs.getByRole('link', { name: 'API documentation' }).getAttribute('href')) === '/docs', 'docs link without JS')
+  await noJs.screenshot({ path: join(shots, '12-no-javascript.png') })
+  await plain.close()
 })
 
 await step('no console errors', async () => {

@@ -41,6 +41,8 @@ STEPS = [
     "remove a card deletes its uploads on the server",
     "drop files anywhere on the page",
     "oversize upload shows the 413 message",
+    "422 from the server is shown in plain words",
+    "503 busy: message with Retry-After, then try again",
     "phone-sized screen",
     "without JavaScript",
     "no console errors",

@@ -352,6 +352,41 @@ await step('oversize upload shows the 413 message', async () => {
   return { message }
 })
 
+await step('422 from the server is shown in plain words', async () => {
+  // Exiv2 cannot write BMP: embedding into the test vector's file is a real 422.
+  const card = cardByLabel('same-bytes.jpg')
+  await card.getByText('Embed title & description').click()
+  await card.getByLabel('Title').fill('Cannot be written')
+  await card.getByRole('button', { name: 'Embed & generate new ISCC' }).click()
+  const alert = card.locator('.meta-form [role=alert]')
+  await alert.waitFor()
+  const message = await alert.innerText()
+  assert(message.startsWith('The server could not process this.') && /embed metadata/i.test(message), `message: ${message}`)
+  return { message }
+})
+
+await step('503 busy: message with Retry-After, then try again', async () => {
+  // The pool is hard to fill on demand, so the browser is given the server's 503 answer.
+  await page.route('**/api/v1/iscc?*', (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: 'application/problem+json',
+      headers: { 'Retry-After': '3' },
+      body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Too many jobs are waiting.' }),
+    }))
+  await selectTab('Media file')
+  await page.getByTestId('file-input').setInputFiles({ name: 'busy.txt', mimeType: 'text/plain', buffer: Buffer.from('busy server test') })
+  const card = cardByLabel('busy.txt')
+  assert((await waitStatus(card, ['done', 'failed'])) === 'failed', 'failed while busy')
+  const message = await card.getByTestId('error').innerText()
+  assert(message.includes('The server is busy right now. Please try again in 3 seconds.'), `message: ${message}`)
+  await card.screenshot({ path: join(shots, '13-busy.png') })
+  await page.unroute('**/api/v1/iscc?*')
+  await card.getByRole('button', { name: 'Try again' }).click()
+  assert((await waitStatus(card, ['done', 'failed'])) === 'done', 'retry succeeded')
+  return { message }
+})
+
 await step('phone-sized screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 })
   await page.evaluate(() => window.scrollTo(0, 0))

@@ -121,6 +121,11 @@ await step('keyboard tabs', async () => {
   assert((await page.getByRole('tab', { name: 'ISCC code' }).getAttribute('aria-selected')) === 'true', 'End selects last tab')
   await page.keyboard.press('Home')
   assert((await page.getByRole('tab', { name: 'Media file' }).getAttribute('aria-selected')) === 'true', 'Home selects first tab')
+  // Tab moves from the tab list into the panel: the file picker is reachable by keyboard.
+  await page.keyboard.press('Tab')
+  assert(await page.evaluate(() => document.activeElement?.getAttribute('type') === 'file'), 'file picker focused')
+  const outline = await page.locator('.dropzone').evaluate((el) => getComputedStyle(el).outlineStyle)
+  assert(outline === 'solid', `focused drop zone shows a focus ring (${outline})`)
 })
 
 await step('upload image: same ISCC as the API', async () => {

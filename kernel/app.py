@@ -131,7 +131,7 @@ def create_app(
     _mount_blueprints(app, host, settings)
     _install_access_log(app)
 
-    @app.while_serving
+    @app.while_serving  # type: ignore[type-var]
     async def serving() -> AsyncIterator[None]:
         await storage.start()
         await workers.start()

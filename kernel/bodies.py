@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import trio
@@ -12,13 +12,12 @@ from quart import Request
 from kernel.asgi import HIGH_WATER, BackpressureBody
 from kernel.errors import BadRequest, PayloadTooLarge, RequestTimeout
 
-
 #: Bytes a large upload is handed to storage in (at most ``HIGH_WATER`` are ever buffered).
 READ_CHUNK = HIGH_WATER // 2
 
 
 async def body_chunks(request: Request, *, limit: int, idle_timeout: float,
-                      allow_empty: bool = False) -> AsyncIterator[bytes | bytearray]:
+                      allow_empty: bool = False) -> AsyncGenerator[bytes, None]:
     """Yield the request body in chunks of about :data:`READ_CHUNK` bytes.
 
     Raises:

@@ -190,9 +190,8 @@ def structure_section(
         ConfigError: an unknown key, a value of the wrong type or one a validator rejects.
     """
     values = dict(data)
-    types = {field.name: field.type for field in attrs.fields(cls)}  # type: ignore[misc]
     hints = _resolved_types(cls)
-    for name in types:
+    for name in hints:
         env_name = env_prefix + name.upper()
         if env_name in env:
             try:
@@ -205,9 +204,9 @@ def structure_section(
         raise ConfigError(f"{where}: {_describe(exc)}") from None
 
 
-def _resolved_types(cls: type) -> dict[str, Any]:
+def _resolved_types(cls: Any) -> dict[str, Any]:
     attrs.resolve_types(cls)
-    return {field.name: field.type for field in attrs.fields(cls)}  # type: ignore[misc]
+    return {field.name: field.type for field in attrs.fields(cls)}
 
 
 def load_raw_config(config: str | Path | Mapping[str, Any] | None, env: Mapping[str, str]

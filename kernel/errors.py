@@ -98,10 +98,10 @@ def problem_response(
 
 
 def _first_http_error(group: BaseExceptionGroup) -> HttpError | None:
-    matched, _ = group.split(HttpError)
+    matched: BaseException | None = group.split(HttpError)[0]
     while isinstance(matched, BaseExceptionGroup):
         matched = matched.exceptions[0]
-    return matched
+    return matched if isinstance(matched, HttpError) else None
 
 
 async def _render_http_error(error: HttpError) -> Response:
@@ -111,8 +111,9 @@ async def _render_http_error(error: HttpError) -> Response:
 async def _render_framework_error(error: HTTPException) -> Response:
     status = error.code or 500
     headers = {}
-    if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[arg-type]
+    valid_methods = getattr(error, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(sorted(valid_methods))
     detail = error.description or HTTPStatus(status).phrase
     return problem_response(status, detail, headers)
 

@@ -37,8 +37,11 @@ def register_storage() -> Mapping[str, Callable[[Settings], Storage]] | None:
     """Offer storage backends by name; ``[kernel] storage`` picks one at app creation."""
 
 
+WorkersFactory = Callable[["Settings", Sequence[Callable[[], None]]], "Workers"]
+
+
 @hookspec
-def register_workers() -> Mapping[str, Callable[[Settings, Sequence[Callable[[], None]]], Workers]] | None:
+def register_workers() -> Mapping[str, WorkersFactory] | None:
     """Offer worker-pool backends by name; ``[kernel] workers`` picks one at app creation."""
 
 

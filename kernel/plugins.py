@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -39,9 +40,13 @@ def builtin_names() -> list[str]:
     )
 
 
+def _identity(plugin: object) -> object:
+    return plugin
+
+
 def _discover(extra: Mapping[str, object]) -> dict[str, Callable[[], object]]:
     loaders: dict[str, Callable[[], object]] = {
-        name: (lambda n=name: importlib.import_module(f"{BUILTIN_PACKAGE}.{n}"))
+        name: functools.partial(importlib.import_module, f"{BUILTIN_PACKAGE}.{name}")
         for name in builtin_names()
     }
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -51,7 +56,7 @@ def _discover(extra: Mapping[str, object]) -> dict[str, Callable[[], object]]:
     for name, plugin in extra.items():
         if name in loaders:
             raise ConfigError(f"plugin name {name!r} is provided twice")
-        loaders[name] = lambda p=plugin: p
+        loaders[name] = functools.partial(_identity, plugin)
     return loaders
 
 
@@ -161,7 +166,8 @@ def create_plugin_host(enabled: Sequence[str] | None,
     for name in names:
         if name not in loaders:
             raise ConfigError(
-                f"[kernel] plugins: unknown plugin {name!r}; available: {', '.join(sorted(loaders))}"
+                f"[kernel] plugins: unknown plugin {name!r}; "
+                f"available: {', '.join(sorted(loaders))}"
             )
     if len(set(names)) != len(names):
         raise ConfigError("[kernel] plugins: a plugin is listed twice")

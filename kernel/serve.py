@@ -38,7 +38,8 @@ def hypercorn_config(kernel: KernelSettings, bind: str | None) -> HyperConfig:
 async def _until_signalled(cancel_on: trio.Event | None = None) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
-            logging.getLogger("iscc_web").info("received %s, shutting down", signal.Signals(signum).name)
+            name = signal.Signals(signum).name
+            logging.getLogger("iscc_web").info("received %s, shutting down", name)
             return
 
 

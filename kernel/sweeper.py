@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import trio
 from quart import Quart
@@ -35,7 +35,7 @@ async def _sweep_forever(app: Quart, interval: float) -> None:
 
 
 @hookimpl
-def lifespan(app: Quart) -> AsyncIterator[None] | None:
+def lifespan(app: Quart) -> AbstractAsyncContextManager[None] | None:
     interval = runtime_of(app).settings.kernel.cleanup_interval
     if not interval:
         log.warning("Upload cleanup deactivated")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg libchromaprint-tools nginx chromium)
+APT_PACKAGES=(ffmpeg libchromaprint-tools nginx chromium wrk curl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

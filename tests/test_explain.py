@@ -16,7 +16,9 @@ async def test_explain_vector(client):
         "ISCC-VIDEO-V0-MSDI-c8a70639eb1167b367a9c3787c65c1e582e2e662f728b4fa42485e3a0a5d2f34"
     )
     assert body["multiformat"] == "uzAFTBsinBjnrEWezZ6nDeHxlweWC4uZi9yi0-kJIXjoKXS80"
-    assert body["decomposed"] == "AAA4RJYGHHVRCZ5T-CMAWPKODPB6GLQPF-GAAYFYXGML3SRNH2-IAAUESC6HIFF2LZU"
+    assert body["decomposed"] == (
+        "AAA4RJYGHHVRCZ5T-CMAWPKODPB6GLQPF-GAAYFYXGML3SRNH2-IAAUESC6HIFF2LZU"
+    )
     assert len(body["units"]) == 4
     assert body["units"][0] == {
         "iscc_unit": "ISCC:AAA4RJYGHHVRCZ5T",

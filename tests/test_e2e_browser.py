@@ -34,6 +34,7 @@ STEPS = [
     "keyboard tabs",
     "upload image: same ISCC as the API",
     "upload progress bar with bytes and percent",
+    "processing state after the upload",
     "paste text",
     "decode an ISCC code (validated first)",
     "compare two uploads",

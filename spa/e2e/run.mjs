@@ -163,19 +163,44 @@ await step('upload progress bar with bytes and percent', async () => {
   })
   const big = Buffer.alloc(600_000, 7)
   big.write('progress test', 0)
-  await page.getByTestId('file-input').setInputFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: big })
   const card = cardByLabel('slow.bin')
-  const progress = card.getByTestId('progress')
-  await progress.filter({ hasText: /Uploading ([1-9]\d?) % · .+ of 600 kB/ }).waitFor({ timeout: 20_000 })
-  const text = await progress.innerText()
-  const bar = Number(await card.getByRole('progressbar').getAttribute('aria-valuenow'))
-  await page.screenshot({ path: join(shots, '03-uploading.png') })
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+  let text, bar
+  try {
+    await page.getByTestId('file-input').setInputFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: big })
+    const progress = card.getByTestId('progress')
+    await progress.filter({ hasText: /Uploading ([1-9]\d?) % · .+ of 600 kB/ }).waitFor({ timeout: 20_000 })
+    text = await progress.innerText()
+    bar = Number(await card.getByRole('progressbar').getAttribute('aria-valuenow'))
+    await page.screenshot({ path: join(shots, '03-uploading.png') })
+  } finally {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+  }
   const status = await waitStatus(card, ['done', 'failed'])
   assert(status === 'done', `slow upload ended ${status}`)
   assert(bar > 0 && bar < 100, `progressbar value ${bar}`)
   const facts = await card.getByRole('list', { name: 'Facts' }).innerText()
   return { text, bar, facts }
+})
+
+await step('processing state after the upload', async () => {
+  // Emulated latency delays the answer, not the upload: the body is sent (XHR upload "load"),
+  // then the card shows that the server is processing until the answer arrives.
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Network.enable')
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 1500, downloadThroughput: -1, uploadThroughput: -1 })
+  try {
+    await page.getByTestId('file-input').setInputFiles({ name: 'held.txt', mimeType: 'text/plain', buffer: Buffer.from('processing state test') })
+    const card = cardByLabel('held.txt')
+    await card.locator('xpath=self::*[@data-status="processing"]').waitFor({ timeout: 10_000 })
+    const pill = await card.getByTestId('status').innerText()
+    const text = await card.locator('.progress-text').innerText()
+    await card.screenshot({ path: join(shots, '03b-processing.png') })
+    assert(/processing/i.test(pill) && /generating the ISCC/.test(text), `processing shown: ${pill} / ${text}`)
+    assert((await waitStatus(card, ['done', 'failed'])) === 'done', 'held upload done')
+    return { pill, text }
+  } finally {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+  }
 })
 
 await step('paste text', async () => {
@@ -379,14 +404,18 @@ await step('503 busy: message with Retry-After, then try again', async () => {
       headers: { 'Retry-After': '3' },
       body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Too many jobs are waiting.' }),
     }))
-  await selectTab('Media file')
-  await page.getByTestId('file-input').setInputFiles({ name: 'busy.txt', mimeType: 'text/plain', buffer: Buffer.from('busy server test') })
   const card = cardByLabel('busy.txt')
-  assert((await waitStatus(card, ['done', 'failed'])) === 'failed', 'failed while busy')
-  const message = await card.getByTestId('error').innerText()
-  assert(message.includes('The server is busy right now. Please try again in 3 seconds.'), `message: ${message}`)
-  await card.screenshot({ path: join(shots, '13-busy.png') })
-  await page.unroute('**/api/v1/iscc?*')
+  let message
+  try {
+    await selectTab('Media file')
+    await page.getByTestId('file-input').setInputFiles({ name: 'busy.txt', mimeType: 'text/plain', buffer: Buffer.from('busy server test') })
+    assert((await waitStatus(card, ['done', 'failed'])) === 'failed', 'failed while busy')
+    message = await card.getByTestId('error').innerText()
+    assert(message.includes('The server is busy right now. Please try again in 3 seconds.'), `message: ${message}`)
+    await card.screenshot({ path: join(shots, '13-busy.png') })
+  } finally {
+    await page.unroute('**/api/v1/iscc?*')
+  }
   await card.getByRole('button', { name: 'Try again' }).click()
   assert((await waitStatus(card, ['done', 'failed'])) === 'done', 'retry succeeded')
   return { message }

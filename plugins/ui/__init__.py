@@ -25,11 +25,13 @@ class UiSettings:
 
 @hookimpl
 def register_settings() -> SettingsSpec:
+    """Declare ``[plugin.ui]`` (env ``ISCC_WEB_UI_*``)."""
     return SettingsSpec("ui", UiSettings, env_prefix="ISCC_WEB_UI_")
 
 
 @hookimpl
 def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
+    """Serve the app at ``/`` and its assets under ``/assets/``."""
     from plugins.ui.routes import create_blueprint
 
     return [create_blueprint()]

@@ -77,6 +77,7 @@ def create_blueprint() -> Blueprint:
 
     @blueprint.get("/")
     async def index() -> Response:
+        """The app's page, with this deployment's runtime configuration."""
         response = Response(render_index(runtime_config()), content_type="text/html; charset=utf-8")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -84,6 +85,7 @@ def create_blueprint() -> Blueprint:
 
     @blueprint.get("/assets/<path:file_name>")
     async def asset(file_name: str) -> Response:
+        """A built asset; hashed bundles are cached for a year, the rest revalidated."""
         if not ASSETS.is_dir():
             raise NotFound("Not found.")
         response = await send_from_directory(ASSETS, file_name)

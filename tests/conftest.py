@@ -18,6 +18,7 @@ from kernel import create_app
 from kernel.app import IsccWebApp
 from kernel.context import runtime_of
 from kernel.serve import hypercorn_config
+from tests.s3_fixtures import seaweedfs_fixture  # noqa: F401 - one S3 server per session
 
 AppFactory = Callable[..., IsccWebApp]
 

@@ -2,7 +2,7 @@
 
 One server per test session (start ~1.5 s, stop ~4 s), on free ports, with a temp data dir and
 an identities file. Tests that need it skip, with the reason, when the binary is missing.
-Import ``seaweedfs_fixture`` into a test module to get the ``seaweedfs`` fixture there.
+tests/conftest.py imports ``seaweedfs_fixture`` once, so the whole session shares one server.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class SeaweedFS:
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }]}))
         self.process: subprocess.Popen[bytes] | None = None
+        self.started_once = False
 
     @property
     def endpoint(self) -> str:
@@ -84,20 +85,42 @@ class SeaweedFS:
         ]
 
     def start(self, timeout: float = 60.0) -> None:
+        """Start and wait until the bucket answers.
+
+        A port picked as free can be taken by another process's outgoing connection before
+        weed binds it, and a restart can find its old ports still held for a moment: then
+        weed exits at once saying so, and the start is retried (fresh ports unless the server
+        must come back on its old ones).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            log_path = self.workdir / "weed.log"
+            offset = log_path.stat().st_size if log_path.exists() else 0
+            if self._start_once(deadline):
+                self.started_once = True
+                return
+            tail = log_path.read_bytes()[offset:]
+            if b"Port allocation failed" not in tail or time.monotonic() > deadline:
+                raise RuntimeError(f"weed mini exited; see {log_path}")
+            if not self.started_once:
+                self.ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True))
+            time.sleep(0.5)
+
+    def _start_once(self, deadline: float) -> bool:
+        """One start attempt: True when ready, False when the process exited early."""
         log = open(self.workdir / "weed.log", "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
         log.close()
-        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"weed mini exited with {self.process.returncode}; "
-                                   f"see {self.workdir / 'weed.log'}")
+                self.process = None
+                return False
             if self._ready():
-                return
+                return True
             time.sleep(0.1)
         self.stop(kill=True)
-        raise RuntimeError(f"weed mini not ready within {timeout} s")
+        raise RuntimeError("weed mini not ready in time")
 
     def _ready(self) -> bool:
         try:

@@ -18,7 +18,7 @@ import pytest
 from kernel.plugins import builtin_names
 from tests.conftest import upload_headers
 from tests.s3_cluster import UPSTREAM_HEADER, Cluster, nginx_binary, running_cluster
-from tests.s3_fixtures import SeaweedFS, seaweedfs_fixture  # noqa: F401 - fixture
+from tests.s3_fixtures import SeaweedFS
 
 ALICE, MALLORY = "127.0.0.2", "127.0.0.3"
 PLUGINS = [name for name in ("media", "explain", "iscc", "metadata", "s3")

@@ -14,7 +14,7 @@ import httpx
 import trio
 
 from tests.conftest import AppFactory, serve_live, upload_headers
-from tests.s3_fixtures import SeaweedFS, s3_table, seaweedfs_fixture  # noqa: F401 - fixture
+from tests.s3_fixtures import SeaweedFS, s3_table
 
 MiB = 1024 * 1024
 

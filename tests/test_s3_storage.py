@@ -13,7 +13,7 @@ from kernel.context import runtime_of
 from plugins.s3.ops import probe_conditional_writes
 from plugins.s3.settings import S3Settings
 from plugins.s3.storage import S3Storage
-from tests.s3_fixtures import BUCKET, SeaweedFS, s3_table, seaweedfs_fixture  # noqa: F401
+from tests.s3_fixtures import BUCKET, SeaweedFS, s3_table
 
 
 async def stream(*parts: bytes) -> AsyncIterator[bytes]:

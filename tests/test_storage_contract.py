@@ -17,7 +17,7 @@ from kernel import NotFound, PayloadTooLarge, UploadMeta, new_media_id
 from kernel.storage_fs import FileSystemStorage
 from plugins.s3.settings import S3Settings
 from plugins.s3.storage import S3Storage
-from tests.s3_fixtures import s3_table, seaweedfs_fixture  # noqa: F401 - fixture
+from tests.s3_fixtures import s3_table
 
 MiB = 1024 * 1024
 

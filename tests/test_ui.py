@@ -107,6 +107,17 @@ async def test_missing_asset_and_traversal_are_404(http):
         assert response.headers["Content-Type"] == "application/problem+json"
 
 
+async def test_assets_revalidate_with_etags(client):
+    page = await (await client.get("/")).get_data(as_text=True)
+    for path in [*asset_paths(page), "/assets/iscc-icon.svg"]:
+        first = await client.get(path)
+        assert first.status_code == 200
+        etag = first.headers["ETag"]
+        again = await client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304, path
+        assert await again.get_data() == b""
+
+
 async def test_disabled_ui_plugin_answers_404(make_app):
     app = make_app(kernel={"plugins": ["media", "explain"]})
     async with app.test_app() as test_app:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import mimetypes
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from quart import Blueprint, Response, send_from_directory
+import trio
+from quart import Blueprint, Response, request
+from werkzeug.security import safe_join
 
 from kernel import NotFound, get_settings, plugin_settings
 
@@ -86,15 +90,42 @@ def create_blueprint() -> Blueprint:
     @blueprint.get("/assets/<path:file_name>")
     async def asset(file_name: str) -> Response:
         """A built asset; hashed bundles are cached for a year, the rest revalidated."""
-        if not ASSETS.is_dir():
-            raise NotFound("Not found.")
-        response = await send_from_directory(ASSETS, file_name)
+        body, content_type, etag = await trio.to_thread.run_sync(load_asset, file_name)
+        response = Response(body, content_type=content_type)
+        response.set_etag(etag)
         response.headers["Cache-Control"] = IMMUTABLE if _is_hashed(file_name) else "no-cache"
-        response.headers.pop("Expires", None)
         response.headers["X-Content-Type-Options"] = "nosniff"
+        if etag in request.if_none_match:
+            response.status_code = 304
+            response.set_data(b"")
         return response
 
     return blueprint
+
+
+def load_asset(file_name: str) -> tuple[bytes, str, str]:
+    """Bytes, content type and ETag of a file under ``dist/assets`` (cached by mtime).
+
+    Raises:
+        NotFound: no such file, or a path that leaves the assets directory.
+    """
+    joined = safe_join(str(ASSETS), file_name)
+    if joined is None:
+        raise NotFound("Not found.")
+    path = Path(joined)
+    try:
+        return _read_asset(path, path.stat().st_mtime_ns)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise NotFound("Not found.") from None
+
+
+@lru_cache(maxsize=64)
+def _read_asset(path: Path, mtime_ns: int) -> tuple[bytes, str, str]:
+    body = path.read_bytes()
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if content_type.startswith("text/") or content_type in ("image/svg+xml",):
+        content_type += "; charset=utf-8"
+    return body, content_type, hashlib.sha256(body).hexdigest()[:32]
 
 
 def _is_hashed(file_name: str) -> bool:

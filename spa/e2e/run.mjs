@@ -7,7 +7,7 @@
 // config: { baseUrl, sampleImage, maxUploadSize, screenshots, downloads, chromium? }
 // Prints one JSON object {results: [{name, ok, error?, info?}], consoleErrors: [...]} on the
 // last line of stdout; exits 0 only if every step passed.
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
@@ -15,6 +15,8 @@ const config = JSON.parse(readFileSync(process.argv[2], 'utf8'))
 const base = config.baseUrl.replace(/\/$/, '')
 const shots = config.screenshots
 mkdirSync(shots, { recursive: true })
+// Failure screenshots of an earlier run would mislead; this run writes its own.
+for (const name of readdirSync(shots)) if (name.startsWith('FAILED-')) rmSync(join(shots, name))
 mkdirSync(config.downloads, { recursive: true })
 
 const browser = await chromium.launch({

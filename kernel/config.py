@@ -77,6 +77,9 @@ class KernelSettings:
     process_timeout: float = attrs.field(default=300.0, validator=_positive)
     #: Proxy addresses whose ``X-Forwarded-For`` is trusted for the client address.
     trusted_proxies: tuple[str, ...] = ()
+    #: Scheduling niceness added to worker processes, so the event loop (accepting, streaming,
+    #: answering) is never starved by CPU-bound jobs; 0 keeps the server's own priority.
+    worker_niceness: int = attrs.field(default=5, validator=_not_negative)
     #: Start every worker (and run plugin worker initialisers) at start-up.
     warm_workers: bool = False
     #: Seconds in-flight requests get to finish when the server is asked to stop.

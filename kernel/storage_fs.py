@@ -65,60 +65,77 @@ class FileSystemStorage:
             log.error("storage write failed: %s", exc.strerror)
             raise InsufficientStorage() from None
 
-    async def _create(self, meta: UploadMeta, fill: Callable[[Path], Any]) -> int:
-        """Create the package directory, let ``fill`` write the file, then publish the meta."""
-        package = self._package(meta.media_id)
+    async def _in_thread(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
-            await trio.to_thread.run_sync(lambda: package.mkdir(parents=True))
+            return await trio.to_thread.run_sync(fn, *args)
         except OSError as exc:
-            log.error("cannot create package: %s", exc.strerror)
+            log.error("cannot %s: %s", what, exc.strerror)
             raise InsufficientStorage() from None
+
+    def _publish_meta(self, meta: UploadMeta) -> None:
+        _write_atomic(self._package(meta.media_id) / f"{meta.media_id}.meta.json", meta.to_json())
+
+    @staticmethod
+    def _open_package(target: Path, head: bytes | bytearray) -> IO[bytes]:
+        target.parent.mkdir(parents=True)
+        fh = open(target, "xb", 0)  # noqa: SIM115 - closed by the caller
         try:
-            size = await fill(package / meta.clean_file_name)
-            meta_path = package / f"{meta.media_id}.meta.json"
-            try:
-                await trio.to_thread.run_sync(_write_atomic, meta_path, meta.to_json())
-            except OSError as exc:
-                log.error("cannot write meta: %s", exc.strerror)
-                raise InsufficientStorage() from None
-            return size
+            fh.write(head)
         except BaseException:
-            _remove_tree(package)  # synchronous on purpose: also runs when cancelled
+            fh.close()
             raise
+        return fh
+
+    def _write_small_package(self, meta: UploadMeta, target: Path, data: bytes | bytearray
+                             ) -> None:
+        with self._open_package(target, data):
+            pass
+        self._publish_meta(meta)
 
     async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
-        async def fill(target: Path) -> int:
-            size = 0
-            fh = await trio.to_thread.run_sync(open, target, "xb", 0)
+        target = self._package(meta.media_id) / meta.clean_file_name
+        iterator = chunks.__aiter__()
+        head = bytearray()
+        ended = False
+        while len(head) < WRITE_BUFFER:  # nothing touches the disk before the first buffer
             try:
-                buffer = bytearray()
-                async for chunk in chunks:
+                head += await iterator.__anext__()
+            except StopAsyncIteration:
+                ended = True
+                break
+        try:
+            if ended:  # a small upload: the whole package in one thread hop
+                await self._in_thread("store upload", self._write_small_package, meta, target,
+                                      head)
+                return len(head)
+            fh = await self._in_thread("store upload", self._open_package, target, head)
+            size = len(head)
+            try:
+                async for chunk in iterator:
                     size += len(chunk)
-                    if not buffer and len(chunk) >= WRITE_BUFFER:
-                        await self._write(fh, chunk)  # large chunks go straight to disk
-                        continue
-                    buffer += chunk
-                    if len(buffer) >= WRITE_BUFFER:
-                        await self._write(fh, buffer)
-                        buffer.clear()
-                if buffer:
-                    await self._write(fh, buffer)
+                    await self._write(fh, chunk)
             finally:
                 fh.close()
+            await self._in_thread("write meta", self._publish_meta, meta)
             return size
-
-        return await self._create(meta, fill)
+        except BaseException:
+            _remove_tree(target.parent)  # synchronous on purpose: also runs when cancelled
+            raise
 
     async def save_file(self, meta: UploadMeta, source: Path) -> int:
-        async def fill(target: Path) -> int:
-            try:
-                await trio.to_thread.run_sync(shutil.move, source, target)
-                return (await trio.Path(target).stat()).st_size
-            except OSError as exc:
-                log.error("cannot store file: %s", exc.strerror)
-                raise InsufficientStorage() from None
+        target = self._package(meta.media_id) / meta.clean_file_name
 
-        return await self._create(meta, fill)
+        def move_in() -> int:
+            target.parent.mkdir(parents=True)
+            shutil.move(source, target)
+            self._publish_meta(meta)
+            return target.stat().st_size
+
+        try:
+            return await self._in_thread("store file", move_in)
+        except BaseException:
+            _remove_tree(target.parent)
+            raise
 
     async def load_meta(self, media_id: str) -> UploadMeta:
         path = self._package(media_id) / f"{media_id}.meta.json"

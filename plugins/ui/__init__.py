@@ -8,11 +8,14 @@ is needed at run time) and injects the runtime configuration the app reads as
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
-from quart import Blueprint
 
 from kernel import Settings, SettingsSpec, hookimpl
+
+if TYPE_CHECKING:
+    from quart import Blueprint
 
 
 @attrs.frozen(kw_only=True)

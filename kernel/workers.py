@@ -6,6 +6,7 @@ import functools
 import logging
 import math
 import os
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -49,7 +50,14 @@ class Workers(Protocol):
 
 
 def run_initializers(initializers: Sequence[Callable[[], None]], niceness: int = 0) -> None:
-    """Start a worker process: lower its priority, then run each plugin's initialiser."""
+    """Start a worker process: lower its priority, then run each plugin's initialiser.
+
+    Workers ignore SIGINT and SIGTERM: a Ctrl+C or a service manager signals the whole process
+    group, but the server decides when its workers stop (it drains them on shutdown and kills
+    the ones it must).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if niceness:
         os.nice(niceness)
     for init in initializers:
@@ -86,7 +94,10 @@ class TrioParallelWorkers:
         if self._cm is not None:
             cm, self._cm, self._ctx = self._cm, None, None
             with trio.CancelScope(shield=True):
-                await cm.__aexit__(None, None, None)
+                try:
+                    await cm.__aexit__(None, None, None)
+                except trio_parallel.BrokenWorkerError as exc:
+                    log.warning("a worker did not stop cleanly: %s", exc.args[0])
 
     async def _run_once(self, fn: Callable[..., T], *args: Any) -> T:
         with trio.move_on_after(self.timeout) as scope:

@@ -78,3 +78,40 @@ async def test_serves_and_stops_gracefully_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+async def test_signal_to_the_whole_process_group_stops_cleanly(tmp_path):
+    """A service manager (or `timeout`, or Ctrl+C) signals every process of the group."""
+    import os
+
+    config = tmp_path / "plugins.toml"
+    config.write_text('[kernel]\nplugins = ["media"]\nmedia_path = "m"\ncleanup_interval = 0\n'
+                      "max_workers = 2\nwarm_workers = true\n")
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "kernel", "--config", str(config),
+                                 "--bind", f"127.0.0.1:{port}"], stderr=sink,
+                                start_new_session=True)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            with trio.fail_after(30):
+                while True:
+                    try:
+                        r = await http.get("/api/v1/-/status")
+                        if r.json()["workers"]["idle"] == 2:
+                            break
+                    except httpx.ConnectError:
+                        pass
+                    await trio.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGTERM)
+        with trio.fail_after(20):
+            while proc.poll() is None:
+                await trio.sleep(0.1)
+        assert proc.returncode == 0
+        text = log.read_text()
+        assert "Traceback" not in text and "did not stop cleanly" not in text
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

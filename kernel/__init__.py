@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec
+from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
 from kernel.hookspecs import hookimpl
 from kernel.openapi import contract, spec_fragment
 from kernel.storage import Storage, UploadMeta, clean_file_name, new_media_id
@@ -77,6 +77,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = sorted([
     "ConfigError", "KernelSettings", "Settings", "SettingsSpec", "Storage", "UploadMeta",
-    "clean_file_name", "contract", "hookimpl", "new_media_id", "spec_fragment",
+    "clean_file_name", "contract", "hookimpl", "new_media_id", "parse_bool", "spec_fragment",
     *_LAZY_NAMES,
 ])

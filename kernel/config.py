@@ -143,6 +143,20 @@ def _make_converter() -> cattrs.Converter:
 _converter = _make_converter()
 
 
+def parse_bool(text: str) -> bool:
+    """``true``/``false``, ``1``/``0``, ``yes``/``no``, ``on``/``off``, in any case.
+
+    Raises:
+        ValueError: any other text.
+    """
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected a boolean, got {text!r}")
+
+
 def _parse_env(raw: str, kind: Any) -> Any:
     """Turn an environment string into the plain value a field of type ``kind`` expects."""
     args = get_args(kind)
@@ -153,12 +167,7 @@ def _parse_env(raw: str, kind: Any) -> Any:
     if get_origin(kind) is tuple:
         return [part for part in raw.replace(",", " ").split() if part]
     if kind is bool:
-        lowered = raw.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ValueError(f"expected a boolean, got {raw!r}")
+        return parse_bool(raw)
     if kind is int:
         return int(raw.strip())
     if kind is float:

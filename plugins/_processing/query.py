@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kernel import BadRequest
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+from kernel import BadRequest, parse_bool
 
 
 def query_bool(args: Mapping[str, str], name: str) -> bool | None:
@@ -19,9 +16,7 @@ def query_bool(args: Mapping[str, str], name: str) -> bool | None:
     raw = args.get(name)
     if raw is None:
         return None
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise BadRequest(f"Query parameter '{name}' must be a boolean (true or false).")
+    try:
+        return parse_bool(raw)
+    except ValueError:
+        raise BadRequest(f"Query parameter '{name}' must be a boolean (true or false).") from None

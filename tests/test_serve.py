@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import trio
@@ -17,6 +18,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_server(tmp_path, kernel_toml: str, **popen) -> tuple[subprocess.Popen, str, Path]:
+    """Run ``python -m kernel`` with ``kernel_toml`` on a free port; stderr goes to a log file."""
+    config = tmp_path / "plugins.toml"
+    config.write_text("[kernel]\n" + kernel_toml)
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "kernel", "--config", str(config),
+                                 "--bind", f"127.0.0.1:{port}"], stderr=sink, **popen)
+    return proc, f"http://127.0.0.1:{port}", log
 
 
 def test_help_describes_the_options():
@@ -37,15 +50,8 @@ def test_configuration_error_exits_2_with_one_line(tmp_path):
 
 
 async def test_serves_and_stops_gracefully_on_sigterm(tmp_path):
-    config = tmp_path / "plugins.toml"
-    config.write_text('[kernel]\nplugins = ["media", "explain"]\nmedia_path = "m"\n'
-                      "cleanup_interval = 0\nmax_workers = 1\n")
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "kernel", "--config", str(config),
-                                 "--bind", f"127.0.0.1:{port}"], stderr=sink)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, log = start_server(tmp_path, 'plugins = ["media", "explain"]\nmedia_path = "m"\n'
+                                   "cleanup_interval = 0\nmax_workers = 1\n")
     try:
         async with httpx.AsyncClient(base_url=base) as http:
             with trio.fail_after(20):
@@ -73,7 +79,7 @@ async def test_serves_and_stops_gracefully_on_sigterm(tmp_path):
         assert proc.returncode == 0
         stderr = log.read_text()
         assert "Traceback" not in stderr
-        assert "127.0.0.1:" not in stderr.replace(f"127.0.0.1:{port}", "")  # no client address
+        assert "127.0.0.1:" not in stderr.replace(base.removeprefix("http://"), "")  # no client
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -84,17 +90,11 @@ async def test_signal_to_the_whole_process_group_stops_cleanly(tmp_path):
     """A service manager (or `timeout`, or Ctrl+C) signals every process of the group."""
     import os
 
-    config = tmp_path / "plugins.toml"
-    config.write_text('[kernel]\nplugins = ["media"]\nmedia_path = "m"\ncleanup_interval = 0\n'
-                      "max_workers = 2\nwarm_workers = true\n")
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "kernel", "--config", str(config),
-                                 "--bind", f"127.0.0.1:{port}"], stderr=sink,
-                                start_new_session=True)
+    proc, base, log = start_server(tmp_path, 'plugins = ["media"]\nmedia_path = "m"\n'
+                                   "cleanup_interval = 0\nmax_workers = 2\n"
+                                   "warm_workers = true\n", start_new_session=True)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(base_url=base) as http:
             with trio.fail_after(30):
                 while True:
                     try:

@@ -77,6 +77,15 @@ def _dump(result: Any, granular: bool | None) -> dict[str, Any]:
     return data
 
 
+def _failed(exc: Exception, generic: str, what: str) -> ProcessingFailed:
+    """The client-safe error for an unexpected library failure (a missing tool is named)."""
+    missing = _tool_missing(exc)
+    if missing is not None:
+        return ProcessingFailed(missing.detail)
+    log.warning("%s failed: %r", what, exc)
+    return ProcessingFailed(generic)
+
+
 def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None) -> dict[str, Any]:
     options: dict[str, Any] = {"experimental": semantic}
     if granular is not None:
@@ -86,11 +95,7 @@ def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None) -> d
     except idk.IsccUnsupportedMediatype as exc:
         raise ProcessingFailed(str(exc)) from None
     except Exception as exc:
-        missing = _tool_missing(exc)
-        if missing is not None:
-            raise ProcessingFailed(missing.detail) from None
-        log.warning("ISCC processing failed: %r", exc)
-        raise ProcessingFailed("ISCC processing error.") from None
+        raise _failed(exc, "ISCC processing error.", "ISCC processing") from None
     if result is None:
         raise ProcessingFailed("ISCC processing error.")
     return _dump(result, granular)
@@ -142,11 +147,7 @@ def embed_job(path: str, metadata: dict[str, Any], out_path: str) -> dict[str, A
     except idk.IsccUnsupportedMediatype as exc:
         raise ProcessingFailed(f"Failed to embed metadata: {exc}") from None
     except Exception as exc:
-        missing = _tool_missing(exc)
-        if missing is not None:
-            raise ProcessingFailed(missing.detail) from None
-        log.warning("metadata embedding failed: %r", exc)
-        raise ProcessingFailed("Failed to embed metadata.") from None
+        raise _failed(exc, "Failed to embed metadata.", "metadata embedding") from None
     if written is None or not Path(out_path).is_file():
         raise ProcessingFailed("Failed to embed metadata.")
     return iscc_job(out_path, None, None)

@@ -24,7 +24,7 @@ BUILTIN_PACKAGE = "plugins"
 #: Kernel modules that implement hooks themselves; they cannot be disabled.
 ESSENTIAL = (
     "kernel.storage_fs",
-    "kernel.workers",
+    "kernel.workers_parallel",
     "kernel.privacy",
     "kernel.sweeper",
     "kernel.status",

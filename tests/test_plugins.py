@@ -15,7 +15,7 @@ from kernel import API_PREFIX, ConfigError, hookimpl
 from kernel import hookspecs as specs
 from kernel.context import runtime_of
 from kernel.storage_fs import FileSystemStorage
-from kernel.workers import TrioParallelWorkers
+from kernel.workers_parallel import TrioParallelWorkers
 from tests import sample_plugin
 from tests.conftest import upload_headers
 

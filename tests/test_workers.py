@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from kernel.errors import JobTimeout, ServiceUnavailable
-from kernel.workers import TrioParallelWorkers
+from kernel.workers_parallel import TrioParallelWorkers
 from tests import workfns
 
 

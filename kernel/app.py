@@ -130,6 +130,8 @@ def create_app(
     install_cors(app, kernel.cors_origins, kernel.site_address)
     _mount_blueprints(app, host, settings)
     _install_access_log(app)
+    for wrap in host.asgi_wrappers(app=app, settings=settings):
+        app.asgi_app = wrap(app.asgi_app)  # type: ignore[method-assign]
 
     @app.while_serving  # type: ignore[type-var]
     async def serving() -> AsyncIterator[None]:

@@ -6,7 +6,7 @@ answer; the kernel's own defaults for them are ``trylast`` so any plugin can ove
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,22 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint] | None:
 @hookspec
 def openapi_spec(settings: Settings) -> Mapping[str, Any] | None:
     """Return the OpenAPI fragment (``paths``, ``components``) for the routes this plugin serves."""
+
+
+#: An ASGI application: ``await app(scope, receive, send)``.
+ASGIApp = Callable[
+    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
+    Awaitable[None],
+]
+
+
+@hookspec
+def asgi_wrapper(app: Quart, settings: Settings) -> Callable[[ASGIApp], ASGIApp] | None:
+    """Return ``wrap(asgi_app) -> asgi_app`` (ASGI middleware); applied once, at app creation.
+
+    Every scope passes through (``lifespan`` too), so a wrapper forwards what it does not
+    handle. The plugin listed first in ``[kernel] plugins`` wraps outermost.
+    """
 
 
 # --- serving ------------------------------------------------------------------------------

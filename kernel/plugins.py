@@ -101,6 +101,10 @@ class PluginHost:
     def openapi_fragments(self, *, settings: Settings) -> list[Mapping[str, Any]]:
         return [f for f in self.hook.openapi_spec(settings=settings) if f]
 
+    def asgi_wrappers(self, *, app: Quart, settings: Settings) -> list[Callable[[Any], Any]]:
+        """Wrappers innermost first (pluggy calls the last-registered plugin first)."""
+        return [w for w in self.hook.asgi_wrapper(app=app, settings=settings) if w is not None]
+
     def lifespans(self, *, app: Quart) -> list[AbstractAsyncContextManager[None]]:
         return [cm for cm in reversed(self.hook.lifespan(app=app)) if cm is not None]
 

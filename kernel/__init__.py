@@ -4,79 +4,43 @@ Plugins import from here and nowhere else in the kernel::
 
     from kernel import hookimpl, NotFound, get_storage, receive_upload
 
-The hook marker, settings types and storage records load eagerly and light (no Quart), so a
-plugin package can be imported inside a worker process without the web stack; everything
-else (app, errors, request helpers) loads on first use.
+The API is stated in two modules, each name once: :mod:`kernel.api_light` (settings types,
+the hook marker, storage records; loaded now and light, so a plugin package can be imported
+inside a worker process without the web stack) and :mod:`kernel.api_web` (app, errors,
+request helpers; loaded on first use of one of its names).
 """
 
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
-from kernel.hookspecs import hookimpl
-from kernel.openapi import contract, spec_fragment
-from kernel.storage import Storage, UploadMeta, clean_file_name, new_media_id
+from kernel import api_light
+from kernel.api_light import *  # noqa: F403
 
 if TYPE_CHECKING:
-    from kernel.app import create_app
-    from kernel.bodies import body_chunks, check_content_length, read_json
-    from kernel.context import (
-        API_PREFIX,
-        current_actor,
-        get_settings,
-        get_storage,
-        get_workers,
-        media_location,
-        media_url,
-        plugin_settings,
-        require_access,
-        run_sync,
-        runtime,
-    )
-    from kernel.errors import (
-        BadRequest,
-        Forbidden,
-        HttpError,
-        InsufficientStorage,
-        JobTimeout,
-        NotFound,
-        PayloadTooLarge,
-        RequestTimeout,
-        ServiceUnavailable,
-        UnprocessableEntity,
-        problem_response,
-    )
-    from kernel.uploads import decode_file_name, receive_upload
-    from kernel.workers import Workers
+    from kernel.api_web import *  # noqa: F403
 
-_LAZY = {
-    "kernel.app": ["create_app"],
-    "kernel.bodies": ["body_chunks", "check_content_length", "read_json"],
-    "kernel.context": ["API_PREFIX", "current_actor", "get_settings", "get_storage",
-                       "get_workers", "media_location", "media_url", "plugin_settings",
-                       "require_access", "run_sync", "runtime"],
-    "kernel.errors": ["BadRequest", "Forbidden", "HttpError", "InsufficientStorage",
-                      "JobTimeout", "NotFound", "PayloadTooLarge", "RequestTimeout",
-                      "ServiceUnavailable", "UnprocessableEntity", "problem_response"],
-    "kernel.uploads": ["decode_file_name", "receive_upload"],
-    "kernel.workers": ["Workers"],
-}
-_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+def _public(module: ModuleType) -> list[str]:
+    return [name for name in vars(module) if not name.startswith("_")]
+
+
+def _web() -> ModuleType:
+    return importlib.import_module("kernel.api_web")
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY_NAMES.get(name)
-    if module is None:
+    if name == "__all__":
+        return sorted([*_public(api_light), *_public(_web())])
+    web = _web()
+    if name.startswith("_") or name not in vars(web):
         raise AttributeError(f"module 'kernel' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(web, name)
     globals()[name] = value
     return value
 
 
-__all__ = sorted([
-    "ConfigError", "KernelSettings", "Settings", "SettingsSpec", "Storage", "UploadMeta",
-    "clean_file_name", "contract", "hookimpl", "new_media_id", "parse_bool", "spec_fragment",
-    *_LAZY_NAMES,
-])
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__getattr__("__all__")})

@@ -53,7 +53,7 @@ def _pick(factories: Mapping[str, Callable[..., Any]], name: str, what: str) -> 
 
 def _mount_blueprints(app: QuartTrio, host: PluginHost, settings: Settings) -> None:
     owners: dict[str, str] = {}
-    for plugin_name, blueprint in host.blueprints(settings=settings):
+    for plugin_name, blueprint in host.register_blueprints(settings=settings):
         if blueprint.name in owners:
             raise ConfigError(
                 f"plugins {owners[blueprint.name]!r} and {plugin_name!r} both register "
@@ -105,11 +105,11 @@ def create_app(
     raw, source, base_dir = load_raw_config(config, env)
     kernel = load_kernel_settings(raw, env, source, base_dir)
     host = create_plugin_host(kernel.plugins, plugins)
-    plugin_settings = load_plugin_settings(raw, env, source, host.settings_specs(), host.known)
+    plugin_settings = load_plugin_settings(raw, env, source, host.register_settings(), host.known)
     settings = Settings(kernel=kernel, plugin=plugin_settings, source=source)
-    storage = _pick(host.storage_factories(), kernel.storage, "storage")(settings)
-    workers = _pick(host.worker_factories(), kernel.workers, "workers")(
-        settings, host.worker_inits(settings=settings)
+    storage = _pick(host.register_storage(), kernel.storage, "storage")(settings)
+    workers = _pick(host.register_workers(), kernel.workers, "workers")(
+        settings, host.worker_init(settings=settings)
     )
 
     app = IsccWebApp("iscc_web")
@@ -123,14 +123,14 @@ def create_app(
     app.url_map.converters["mid"] = MediaIdConverter
     runtime = Runtime(
         settings=settings, host=host, storage=storage, workers=workers,
-        openapi=merge_fragments(host.openapi_fragments(settings=settings)),
+        openapi=merge_fragments(host.openapi_spec(settings=settings)),
     )
     app.extensions[EXTENSION] = runtime
     install_error_handlers(app)
     install_cors(app, kernel.cors_origins, kernel.site_address)
     _mount_blueprints(app, host, settings)
     _install_access_log(app)
-    for wrap in host.asgi_wrappers(app=app, settings=settings):
+    for wrap in host.asgi_wrapper(app=app, settings=settings):
         app.asgi_app = wrap(app.asgi_app)  # type: ignore[method-assign]
 
     @app.while_serving  # type: ignore[type-var]
@@ -141,7 +141,7 @@ def create_app(
             if kernel.warm_workers:
                 await workers.warm()
             async with AsyncExitStack() as stack:
-                for lifespan in host.lifespans(app=app):
+                for lifespan in host.lifespan(app=app):
                     await stack.enter_async_context(lifespan)
                 yield
         finally:

@@ -68,7 +68,11 @@ async def resolve(value: Any) -> Any:
 
 
 class PluginHost:
-    """Typed facade over the PluginManager: one keyword-only method per hook."""
+    """Typed facade over the PluginManager: one keyword-only method per hook, named after it.
+
+    Every hook is called through pluggy (so implementations may take fewer arguments than the
+    spec, and call order, wrappers and tracing are pluggy's), with ``host=self`` added.
+    """
 
     def __init__(self, pm: pluggy.PluginManager, enabled: Sequence[str], known: set[str]):
         self.pm = pm
@@ -79,50 +83,54 @@ class PluginHost:
     def hook(self) -> Any:
         return self.pm.hook
 
-    def settings_specs(self) -> list[SettingsSpec]:
-        return [spec for spec in self.hook.register_settings() if spec is not None]
+    def register_settings(self) -> list[SettingsSpec]:
+        return [spec for spec in self.hook.register_settings(host=self) if spec is not None]
 
-    def storage_factories(self) -> dict[str, Callable[[Settings], Storage]]:
-        return self._merge_named("storage", self.hook.register_storage())
+    def register_storage(self) -> dict[str, Callable[[Settings], Storage]]:
+        return self._merge_named("storage", self.hook.register_storage(host=self))
 
-    def worker_factories(self) -> dict[str, Callable[..., Workers]]:
-        return self._merge_named("workers", self.hook.register_workers())
+    def register_workers(self) -> dict[str, Callable[..., Workers]]:
+        return self._merge_named("workers", self.hook.register_workers(host=self))
 
-    def worker_inits(self, *, settings: Settings) -> list[Callable[[], None]]:
-        return [f for f in self.hook.worker_init(settings=settings) if f is not None]
+    def worker_init(self, *, settings: Settings) -> list[Callable[[], None]]:
+        return [f for f in self.hook.worker_init(settings=settings, host=self) if f is not None]
 
-    def blueprints(self, *, settings: Settings) -> list[tuple[str, Blueprint]]:
-        result = []
+    def register_blueprints(self, *, settings: Settings) -> list[tuple[str, Blueprint]]:
+        """Each plugin's blueprints with the plugin's name, in registration order."""
+        result: list[tuple[str, Blueprint]] = []
         for impl in self.hook.register_blueprints.get_hookimpls():
-            for bp in impl.function(settings=settings) or ():
-                result.append((impl.plugin_name, bp))
+            others = [p for p in self.pm.get_plugins() if p is not impl.plugin]
+            caller = self.pm.subset_hook_caller("register_blueprints", remove_plugins=others)
+            for blueprints in caller(settings=settings, host=self):
+                result.extend((impl.plugin_name, bp) for bp in blueprints or ())
         return result
 
-    def openapi_fragments(self, *, settings: Settings) -> list[Mapping[str, Any]]:
-        return [f for f in self.hook.openapi_spec(settings=settings) if f]
+    def openapi_spec(self, *, settings: Settings) -> list[Mapping[str, Any]]:
+        return [f for f in self.hook.openapi_spec(settings=settings, host=self) if f]
 
-    def asgi_wrappers(self, *, app: Quart, settings: Settings) -> list[Callable[[Any], Any]]:
+    def asgi_wrapper(self, *, app: Quart, settings: Settings) -> list[Callable[[Any], Any]]:
         """Wrappers innermost first (pluggy calls the last-registered plugin first)."""
-        return [w for w in self.hook.asgi_wrapper(app=app, settings=settings) if w is not None]
+        return [w for w in self.hook.asgi_wrapper(app=app, settings=settings, host=self)
+                if w is not None]
 
-    def lifespans(self, *, app: Quart) -> list[AbstractAsyncContextManager[None]]:
-        return [cm for cm in reversed(self.hook.lifespan(app=app)) if cm is not None]
+    def lifespan(self, *, app: Quart) -> list[AbstractAsyncContextManager[None]]:
+        return [cm for cm in reversed(self.hook.lifespan(app=app, host=self)) if cm is not None]
 
-    async def status_reports(self, *, app: Quart) -> dict[str, Any]:
+    async def status_report(self, *, app: Quart) -> dict[str, Any]:
         reports: dict[str, Any] = {}
-        for impl in self.hook.status_report.get_hookimpls():
-            report = await resolve(impl.function(app=app))
+        for report in reversed(self.hook.status_report(app=app, host=self)):
+            report = await resolve(report)
             if report:
                 reports.update(report)
         return reports
 
     def actor_from_request(self, *, request: Request, settings: Settings) -> str:
-        return self.hook.actor_from_request(request=request, settings=settings)
+        return self.hook.actor_from_request(request=request, settings=settings, host=self)
 
     def media_access(self, *, actor: str, meta: UploadMeta, action: str,
                      settings: Settings) -> bool:
         return bool(self.hook.media_access(actor=actor, meta=meta, action=action,
-                                           settings=settings))
+                                           settings=settings, host=self))
 
     def describe(self) -> list[dict[str, Any]]:
         """Name, version and implemented hooks of each enabled plugin (kernel modules too)."""

@@ -33,7 +33,7 @@ async def status() -> dict[str, Any]:
         "workers": rt.workers.statistics(),
         "storage": await rt.storage.statistics(),
     }
-    body.update(await rt.host.status_reports(app=current_app))
+    body.update(await rt.host.status_report(app=current_app))
     return body
 
 

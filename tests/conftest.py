@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import types
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -33,6 +34,13 @@ def upload_headers(name: str = "test.txt", content_type: str | None = "text/plai
     if content_type is not None:
         headers["Content-Type"] = content_type
     return headers
+
+
+def plugin_object(**hooks: Any) -> types.ModuleType:
+    """A plugin made in a test, as a module object (pluggy keeps plugins in sets: hashable)."""
+    module = types.ModuleType("test_plugin")
+    vars(module).update(hooks)
+    return module
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-import types
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from kernel.context import runtime_of
 from kernel.storage_fs import FileSystemStorage
 from kernel.workers_parallel import TrioParallelWorkers
 from tests import sample_plugin
-from tests.conftest import upload_headers
+from tests.conftest import plugin_object, upload_headers
 
 HOOKS = sorted(
     name for name, fn in vars(specs).items()
@@ -78,7 +77,7 @@ async def test_disabled_group_answers_404(make_app):
 
 
 def test_misspelled_hookimpl_fails_start_up(make_app):
-    plugin = types.SimpleNamespace(register_blueprint=hookimpl(lambda settings: []))
+    plugin = plugin_object(register_blueprint=hookimpl(lambda settings: []))
     with pytest.raises(ConfigError, match="'typo'.*register_blueprint"):
         make_app(kernel={"plugins": ["typo"]}, plugins={"typo": plugin})
 
@@ -86,7 +85,7 @@ def test_misspelled_hookimpl_fails_start_up(make_app):
 def test_two_plugins_claiming_one_route_fail_start_up(make_app):
     clash = Blueprint("clash", __name__, url_prefix=API_PREFIX)
     clash.add_url_rule("/media", "upload", lambda: "", methods=["POST"])
-    plugin = types.SimpleNamespace(register_blueprints=hookimpl(lambda settings: [clash]))
+    plugin = plugin_object(register_blueprints=hookimpl(lambda settings: [clash]))
     with pytest.raises(ConfigError, match="'media' and 'clash' both serve POST /api/v1/media"):
         make_app(kernel={"plugins": ["media", "clash"]}, plugins={"clash": plugin})
 
@@ -127,7 +126,7 @@ class TaggedStorage(FileSystemStorage):
 
 
 def test_hook_register_storage_backend_selected_by_name(make_app, media_path):
-    plugin = types.SimpleNamespace(
+    plugin = plugin_object(
         register_storage=hookimpl(lambda: {"tagged": lambda s: TaggedStorage(media_path)})
     )
     app = make_app(kernel={"plugins": ["tagged"], "storage": "tagged"},
@@ -143,14 +142,14 @@ def test_hook_register_workers_backend_selected_by_name(make_app):
         return TrioParallelWorkers(max_workers=1, max_queue=0, timeout=1,
                                    initializers=initializers)
 
-    plugin = types.SimpleNamespace(register_workers=hookimpl(lambda: {"single": factory}))
+    plugin = plugin_object(register_workers=hookimpl(lambda: {"single": factory}))
     app = make_app(kernel={"plugins": ["single"], "workers": "single"},
                    plugins={"single": plugin})
     assert runtime_of(app).workers.max_workers == 1
 
 
 def test_two_backends_with_one_name_fail(make_app):
-    plugin = types.SimpleNamespace(register_storage=hookimpl(lambda: {"fs": lambda s: None}))
+    plugin = plugin_object(register_storage=hookimpl(lambda: {"fs": lambda s: None}))
     with pytest.raises(ConfigError, match="two plugins offer the storage backend 'fs'"):
         make_app(kernel={"plugins": ["dup"]}, plugins={"dup": plugin})
 
@@ -165,7 +164,7 @@ async def test_hook_media_access_and_hook_actor_from_request_override_the_defaul
         seen.append(action)
         return actor == meta.user or actor == "team-admin"
 
-    plugin = types.SimpleNamespace(actor_from_request=hookimpl(actor_from_request),
+    plugin = plugin_object(actor_from_request=hookimpl(actor_from_request),
                                    media_access=hookimpl(media_access))
     app = make_app(kernel={"plugins": ["media", "teams"]}, plugins={"teams": plugin})
     async with app.test_app() as test_app:
@@ -201,3 +200,77 @@ def test_work_modules_import_without_the_web_stack():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+async def test_every_hook_accepts_a_zero_argument_hookimpl(make_app, media_path):
+    """pluggy lets an implementation take fewer arguments than the spec: none at all works."""
+    from contextlib import asynccontextmanager
+
+    import attrs
+
+    from kernel import SettingsSpec
+
+    events: list[str] = []
+    blueprint = Blueprint("zero", __name__, url_prefix=API_PREFIX)
+
+    @blueprint.get("/zero")
+    async def zero_route() -> dict[str, str]:
+        return {"zero": "served"}
+
+    @attrs.frozen(kw_only=True)
+    class ZeroSettings:
+        level: int = 1
+
+    @asynccontextmanager
+    async def running():
+        events.append("start")
+        yield
+        events.append("stop")
+
+    def workers(settings, initializers):
+        return TrioParallelWorkers(max_workers=1, max_queue=0, timeout=5,
+                                   initializers=initializers)
+
+    impls = {
+        "register_settings": lambda: SettingsSpec("zero", ZeroSettings, env_prefix="ZERO_"),
+        "register_storage": lambda: {"zero-fs": lambda s: FileSystemStorage(media_path)},
+        "register_workers": lambda: {"zero-workers": workers},
+        "worker_init": lambda: None,
+        "asgi_wrapper": lambda: lambda asgi_app: events.append("wrapped") or asgi_app,
+        "register_blueprints": lambda: [blueprint],
+        "openapi_spec": lambda: {"paths": {"/zero": {"get": {"operationId": "zero",
+                                                             "responses": {}}}}},
+        "lifespan": lambda: running(),
+        "status_report": lambda: {"zero": {"events": list(events)}},
+        "actor_from_request": lambda: "zero-actor",
+        "media_access": lambda: True,
+    }
+    assert sorted(impls) == HOOKS, "a hook is missing from this test"
+    plugin = plugin_object(**{name: hookimpl(fn) for name, fn in impls.items()})
+    app = make_app(kernel={"plugins": ["media", "zero"], "storage": "zero-fs",
+                           "workers": "zero-workers"},
+                   plugins={"zero": plugin}, env={"ZERO_LEVEL": "7"})
+    rt = runtime_of(app)
+    assert rt.settings.plugin["zero"].level == 7
+    assert rt.workers.max_workers == 1
+    assert rt.openapi["paths"]["/zero"]["get"]["operationId"] == "zero"
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        assert await (await client.get("/api/v1/zero")).get_json() == {"zero": "served"}
+        status = await (await client.get("/api/v1/-/status")).get_json()
+        assert status["zero"] == {"events": ["wrapped", "start"]}
+        r = await client.post("/api/v1/media", data=b"x", headers=upload_headers())
+        media_id = (await r.get_json())["media_id"]
+        meta = await rt.storage.load_meta(media_id)
+        assert meta.user == "zero-actor"
+        # media_access answers True for everyone: another client may download
+        r = await client.get(f"/api/v1/media/{media_id}", headers={"X-Team": "other"})
+        assert r.status_code == 200
+    assert events == ["wrapped", "start", "stop"]
+
+
+def test_hook_facade_methods_are_named_after_their_hooks():
+    from kernel.plugins import PluginHost
+
+    facade = {name for name in vars(PluginHost) if not name.startswith("_")}
+    assert set(HOOKS) <= facade, set(HOOKS) - facade

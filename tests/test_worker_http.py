@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import types
-
 import trio
 from quart import Blueprint
 
 from kernel import API_PREFIX, hookimpl, run_sync
 from tests import workfns
+from tests.conftest import plugin_object
 
 jobs = Blueprint("jobs", __name__, url_prefix=API_PREFIX)
 
@@ -24,7 +23,7 @@ async def nap(seconds: float) -> dict:
     return {"pid": await run_sync(workfns.nap, seconds)}
 
 
-PLUGIN = types.SimpleNamespace(register_blueprints=hookimpl(lambda settings: [jobs]))
+PLUGIN = plugin_object(register_blueprints=hookimpl(lambda settings: [jobs]))
 
 
 async def test_killed_worker_costs_only_its_request(make_app):

@@ -1,0 +1,10 @@
+"""The light half of the plugin-author API: no web stack, safe inside worker processes.
+
+Every public name imported here is part of the API (stated once, by its import); ``kernel``
+imports this module eagerly.
+"""
+
+from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
+from kernel.hookspecs import hookimpl
+from kernel.openapi import contract, spec_fragment
+from kernel.storage import Storage, UploadMeta, clean_file_name, new_media_id

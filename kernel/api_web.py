@@ -1,0 +1,37 @@
+"""The web-stack half of the plugin-author API: ``kernel`` loads it on first use.
+
+Every public name imported here is part of the API (stated once, by its import), served by
+``kernel.__init__`` lazily, so worker processes importing a plugin's ``work`` module never
+load Quart.
+"""
+
+from kernel.app import create_app
+from kernel.bodies import body_chunks, check_content_length, read_json
+from kernel.context import (
+    API_PREFIX,
+    current_actor,
+    get_settings,
+    get_storage,
+    get_workers,
+    media_location,
+    media_url,
+    plugin_settings,
+    require_access,
+    run_sync,
+    runtime,
+)
+from kernel.errors import (
+    BadRequest,
+    Forbidden,
+    HttpError,
+    InsufficientStorage,
+    JobTimeout,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    ServiceUnavailable,
+    UnprocessableEntity,
+    problem_response,
+)
+from kernel.uploads import decode_file_name, receive_upload
+from kernel.workers import Workers

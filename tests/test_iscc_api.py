@@ -259,3 +259,40 @@ def test_work_modules_import_without_quart_or_sdk() -> None:
         "assert 'iscc_sdk' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+async def test_processing_settings_have_one_value_across_groups(tmp_path: Path) -> None:
+    """One worker pool serves every processing group: a tool path or model directory set in
+    any table reaches them all, and two tables that disagree stop start-up."""
+    from kernel.context import runtime_of
+
+    kernel = {"media_path": str(tmp_path), "plugins": ["iscc", "metadata", "simprint"],
+              "max_workers": 1, "cleanup_interval": 0}
+    with pytest.raises(ConfigError, match=r"\[plugin.(iscc|metadata)\] and \[plugin.(iscc|"
+                                          r"metadata)\] set ffmpeg_path to different values"):
+        create_app({"kernel": kernel, "plugin": {"iscc": {"ffmpeg_path": "/opt/a/ffmpeg"},
+                                                 "metadata": {"ffmpeg_path": "/opt/b/ffmpeg"}}},
+                   env={})
+    with pytest.raises(ConfigError, match="semantic_model_dir"):
+        create_app({"kernel": kernel, "plugin": {"simprint": {"semantic_model_dir": "/m1"},
+                                                 "iscc": {"semantic_model_dir": "/m2"}}},
+                   env={})
+    # set once (in the metadata table, listed last): every group and the workers use it
+    missing = str(tmp_path / "no-such-ffmpeg")
+    for order in (["iscc", "metadata", "simprint"], ["metadata", "simprint", "iscc"]):
+        app = create_app({"kernel": {**kernel, "plugins": order},
+                          "plugin": {"metadata": {"ffmpeg_path": missing}}}, env={})
+        async with app.test_app() as test_app:
+            status = await (await test_app.test_client().get("/api/v1/-/status")).get_json()
+            assert status["iscc"]["tools"]["ffmpeg"] is False
+            tools = await runtime_of(app).workers.run_sync(_worker_tools)
+            assert tools["ffmpeg"] is None  # the worker resolved the one configured path
+
+
+def _worker_tools() -> dict:
+    from plugins._processing import work
+
+    work._sdk()
+    from plugins._processing.sdk import TOOLS
+
+    return dict(TOOLS)

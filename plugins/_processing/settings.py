@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from kernel import Settings
 
 #: Library defaults applied in worker processes before iscc-sdk/-sct/-sci are imported
 #: (CONTRACT §4.2). Values already in the environment win.
@@ -49,3 +52,34 @@ class ProcessingSettings:
                 "fpcalc": self.fpcalc_path,
             },
         }
+
+
+def shared_processing(settings: Settings) -> ProcessingSettings:
+    """The one processing configuration of every enabled group that declares these fields.
+
+    The processing groups (``iscc``, ``metadata``, ``simprint``, ...) run in one shared worker
+    pool, so a tool path or model directory can only have one value. Each field may be set in
+    any of their tables (or once through ``ISCC_WEB_<FIELD>``, which reaches them all); a
+    value left at its default takes the one set elsewhere.
+
+    Raises:
+        ConfigError: two tables set one field to different values.
+    """
+    from kernel import ConfigError
+
+    defaults = ProcessingSettings()
+    chosen: dict[str, tuple[str, Any]] = {}
+    for section, own in settings.plugin.items():
+        for field in attrs.fields(ProcessingSettings):
+            value = getattr(own, field.name, getattr(defaults, field.name))
+            if value == getattr(defaults, field.name):
+                continue
+            if field.name in chosen and chosen[field.name][1] != value:
+                first = chosen[field.name][0]
+                raise ConfigError(
+                    f"[plugin.{first}] and [plugin.{section}] set {field.name} to different "
+                    f"values ({chosen[field.name][1]!r}, {value!r}); the processing groups "
+                    "share one worker pool: give it one value"
+                )
+            chosen.setdefault(field.name, (section, value))
+    return attrs.evolve(defaults, **{name: value for name, (_, value) in chosen.items()})

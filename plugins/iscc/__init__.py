@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
 from plugins._processing import capabilities
+from plugins._processing.settings import shared_processing
 from plugins._processing.work import init_worker
 from plugins.iscc.settings import IsccSettings
 
@@ -24,7 +25,7 @@ def register_settings() -> SettingsSpec:
 
 @hookimpl
 def worker_init(settings: Settings) -> Callable[[], None]:
-    return functools.partial(init_worker, settings.of(SECTION).worker_config())
+    return functools.partial(init_worker, shared_processing(settings).worker_config())
 
 
 @hookimpl
@@ -44,6 +45,8 @@ def status_report(app: Quart) -> Mapping[str, Any]:
     from kernel import runtime
 
     own: IsccSettings = runtime().settings.of(SECTION)
-    report = capabilities.report(own.worker_config()["tools"], own.semantic_model_dir)
+    processing = shared_processing(runtime().settings)
+    report = capabilities.report(processing.worker_config()["tools"],
+                                 processing.semantic_model_dir)
     report["semantic_default"] = own.semantic_default
     return {SECTION: report}

@@ -14,6 +14,7 @@ from kernel import (
     NotFound,
     UnprocessableEntity,
     UploadMeta,
+    get_settings,
     get_storage,
     media_location,
     media_url,
@@ -24,6 +25,7 @@ from kernel import (
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.errors import ProcessingFailed
 from plugins._processing.query import query_bool
+from plugins._processing.settings import shared_processing
 from plugins._processing.work import iscc_job
 from plugins.iscc.settings import IsccSettings
 
@@ -54,7 +56,8 @@ async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
     granular = query_bool(request.args, "granular")
     if semantic is None:
         semantic = own.semantic_default
-    modes = semantic_modes(own.semantic_model_dir) if semantic else ()
+    model_dir = shared_processing(get_settings()).semantic_model_dir
+    modes = semantic_modes(model_dir) if semantic else ()
     if semantic and not modes:
         raise UnprocessableEntity(SEMANTIC_UNAVAILABLE)
     meta = await receive_upload()

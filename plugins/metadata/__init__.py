@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
+from plugins._processing.settings import shared_processing
 from plugins._processing.work import init_worker
 from plugins.metadata.settings import MetadataSettings
 
@@ -23,7 +24,7 @@ def register_settings() -> SettingsSpec:
 
 @hookimpl
 def worker_init(settings: Settings) -> Callable[[], None]:
-    return functools.partial(init_worker, settings.of(SECTION).worker_config())
+    return functools.partial(init_worker, shared_processing(settings).worker_config())
 
 
 @hookimpl

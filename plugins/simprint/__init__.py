@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
 from plugins._processing.capabilities import semantic_modes
+from plugins._processing.settings import shared_processing
 from plugins.simprint.settings import SimprintSettings
 from plugins.simprint.work import init_worker
 
@@ -24,7 +25,7 @@ def register_settings() -> SettingsSpec:
 
 @hookimpl
 def worker_init(settings: Settings) -> Callable[[], None]:
-    return functools.partial(init_worker, settings.of(SECTION).worker_config())
+    return functools.partial(init_worker, shared_processing(settings).worker_config())
 
 
 @hookimpl
@@ -43,7 +44,6 @@ def openapi_spec(settings: Settings) -> dict:
 def status_report(app: Quart) -> Mapping[str, Any]:
     from kernel import runtime
 
-    own: SimprintSettings = runtime().settings.of(SECTION)
-    semantic = "text" in semantic_modes(own.semantic_model_dir)
+    semantic = "text" in semantic_modes(shared_processing(runtime().settings).semantic_model_dir)
     types = ["CONTENT_TEXT_V0", "SEMANTIC_TEXT_V0"] if semantic else ["CONTENT_TEXT_V0"]
     return {SECTION: {"types": types}}

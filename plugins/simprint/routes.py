@@ -12,13 +12,12 @@ from kernel import (
     JobTimeout,
     UnprocessableEntity,
     get_settings,
-    plugin_settings,
     read_json,
     run_sync,
 )
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.errors import ProcessingFailed
-from plugins.simprint.settings import SimprintSettings
+from plugins._processing.settings import shared_processing
 from plugins.simprint.work import simprint_job
 
 blueprint = Blueprint("simprint", __name__, url_prefix=API_PREFIX)
@@ -46,11 +45,10 @@ def _text_of(body: Any, max_bytes: int) -> str:
 @blueprint.post("/simprint")
 async def create_simprint() -> dict[str, list[str]]:
     kernel = get_settings().kernel
-    own: SimprintSettings = plugin_settings("simprint")
     limit = kernel.max_upload_size * JSON_OVERHEAD + JSON_ENVELOPE
     body = await read_json(request, limit=limit, idle_timeout=kernel.body_timeout)
     text = _text_of(body, kernel.max_upload_size)
-    semantic = "text" in semantic_modes(own.semantic_model_dir)
+    semantic = "text" in semantic_modes(shared_processing(get_settings()).semantic_model_dir)
     try:
         return await run_sync(simprint_job, text, semantic)
     except JobTimeout:

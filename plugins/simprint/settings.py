@@ -11,6 +11,3 @@ class SimprintSettings:
 
     #: Directory holding the semantic ONNX models; empty: content simprints only.
     semantic_model_dir: str = ""
-
-    def worker_config(self) -> dict:
-        return {"semantic_model_dir": self.semantic_model_dir}

@@ -13,9 +13,11 @@ from kernel.context import (
     get_settings,
     get_storage,
     get_workers,
+    label_request,
     media_location,
     media_url,
     plugin_settings,
+    quiet_route,
     require_access,
     run_sync,
     runtime,
@@ -33,5 +35,7 @@ from kernel.errors import (
     UnprocessableEntity,
     problem_response,
 )
+from kernel.observe import request_error, request_jobs, request_labels, route_template
+from kernel.privacy import client_address
 from kernel.uploads import decode_file_name, receive_upload
 from kernel.workers import Workers

@@ -24,6 +24,7 @@ from kernel.config import (
 from kernel.context import EXTENSION, Runtime, current_actor
 from kernel.cors import install_cors
 from kernel.errors import install_error_handlers
+from kernel.observe import CountedStorage, Counters
 from kernel.openapi import merge_fragments
 from kernel.plugins import PluginHost, create_plugin_host
 
@@ -76,9 +77,11 @@ def _mount_blueprints(app: QuartTrio, host: PluginHost, settings: Settings) -> N
 def _install_access_log(app: QuartTrio) -> None:
     @app.after_request
     async def log_request(response: Response) -> Response:
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "%s %s %s actor=%s", request.method, request.path, response.status_code,
+        view = app.view_functions.get(request.endpoint or "")
+        level = logging.DEBUG if getattr(view, "quiet_access_log", False) else logging.INFO
+        if access_log.isEnabledFor(level):
+            access_log.log(
+                level, "%s %s %s actor=%s", request.method, request.path, response.status_code,
                 current_actor()[:12],
             )
         return response
@@ -121,9 +124,11 @@ def create_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["mid"] = MediaIdConverter
+    counters = Counters()
     runtime = Runtime(
         settings=settings, host=host, storage=storage, workers=workers,
         openapi=merge_fragments(host.openapi_spec(settings=settings)),
+        counters=counters, counted_storage=CountedStorage(storage, counters),
     )
     app.extensions[EXTENSION] = runtime
     install_error_handlers(app)

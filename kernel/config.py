@@ -45,7 +45,7 @@ class KernelSettings:
     storage: str = "fs"
     #: Worker backend, by the name a ``register_workers`` hook gives it.
     workers: str = "trio-parallel"
-    #: ``development`` or ``production`` (kept for compatibility; only affects logging).
+    #: ``development`` or ``production``: the environment error reports are filed under.
     environment: str = "development"
     #: Public origin of the service; also where ``iscc-web`` binds by default.
     site_address: str = "http://localhost:8000"
@@ -67,7 +67,7 @@ class KernelSettings:
     cleanup_interval: int = attrs.field(default=600, validator=_not_negative)
     #: Python logging level.
     log_level: str = "INFO"
-    #: Accepted for compatibility; error reporting to Sentry is not built in.
+    #: Sentry DSN; when set (and the ``sentry`` group enabled) errors are reported there.
     sentry_dsn: str = ""
     #: Jobs allowed to wait for a busy worker before new ones get 503.
     max_queue: int = attrs.field(default=64, validator=_not_negative)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-from quart import Quart, current_app, request
+from quart import Quart, current_app, has_request_context, request
 
 from kernel.errors import Forbidden
+from kernel.observe import SCOPE_LABELS, Counters, record_job
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,6 +34,10 @@ class Runtime:
     storage: Storage
     workers: Workers
     openapi: dict[str, Any]
+    #: What the kernel counts (storage operations, sweeps) for observers.
+    counters: Counters
+    #: ``storage`` as plugins see it: every operation counted in ``counters``.
+    counted_storage: Any
 
 
 def runtime_of(app: Quart) -> Runtime:
@@ -53,7 +59,8 @@ def plugin_settings(section: str) -> Any:
 
 
 def get_storage() -> Storage:
-    return runtime().storage
+    """The app's storage backend (each operation is counted for observers)."""
+    return runtime().counted_storage  # type: ignore[no-any-return]
 
 
 def get_workers() -> Workers:
@@ -61,8 +68,34 @@ def get_workers() -> Workers:
 
 
 async def run_sync(fn: Callable[..., T], *args: Any) -> T:
-    """Run a plain function in the worker pool (see :class:`kernel.workers.Workers`)."""
-    return await runtime().workers.run_sync(fn, *args)
+    """Run a plain function in the worker pool (see :class:`kernel.workers.Workers`).
+
+    Within a request, the job's name, duration and outcome are noted for observers.
+    """
+    scope: Any = request.scope if has_request_context() else None
+    started = time.perf_counter()
+    try:
+        result = await runtime().workers.run_sync(fn, *args)
+    except BaseException as exc:
+        record_job(scope, getattr(fn, "__name__", "job"), started, exc)
+        raise
+    record_job(scope, getattr(fn, "__name__", "job"), started, None)
+    return result
+
+
+def label_request(**labels: str) -> None:
+    """Attach labels (e.g. ``mode="image"``) to the current request for observers.
+
+    Metrics and error reports read them after the response; keep values few and bounded.
+    """
+    scope: Any = request.scope
+    scope.setdefault(SCOPE_LABELS, {}).update(labels)
+
+
+def quiet_route(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose requests are access-logged at DEBUG only (probes, scrapes)."""
+    view.quiet_access_log = True  # type: ignore[attr-defined]
+    return view
 
 
 def current_actor() -> str:

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from quart import Response, has_request_context, request
 from werkzeug.exceptions import HTTPException
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from quart import Quart
 
 log = logging.getLogger("iscc_web")
+
+#: ASGI scope key under which an unexpected error of the request is kept (see kernel.observe).
+SCOPE_ERROR = "iscc_web.error"
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -124,6 +127,9 @@ async def _render_unexpected(error: Exception) -> Response:
         if found is not None:
             return await _render_http_error(found)
     log.error("unhandled error: %r", error, exc_info=error)
+    if has_request_context():  # for observers (error reports) after the response
+        scope: Any = request.scope
+        scope[SCOPE_ERROR] = error
     return problem_response(500, "Internal server error.")
 
 

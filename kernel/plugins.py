@@ -28,6 +28,7 @@ ESSENTIAL = (
     "kernel.privacy",
     "kernel.sweeper",
     "kernel.status",
+    "kernel.probes",
 )
 
 

@@ -119,3 +119,6 @@ class Storage(Protocol):
 
     async def statistics(self) -> dict[str, Any]:
         """At least ``packages`` (count) and ``bytes`` (total size)."""
+
+    async def ready(self) -> bool:
+        """Whether the backend can be reached and written now; cheap (``GET /readyz``)."""

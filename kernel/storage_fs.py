@@ -244,6 +244,12 @@ class FileSystemStorage:
     async def statistics(self) -> dict[str, Any]:
         return await trio.to_thread.run_sync(self._statistics_sync)
 
+    async def ready(self) -> bool:
+        """The root is a directory this process can create packages in."""
+        root = self.root
+        return await trio.to_thread.run_sync(
+            lambda: root.is_dir() and os.access(root, os.W_OK | os.X_OK))
+
 
 def _create_fs(settings: Settings) -> Storage:
     return FileSystemStorage(Path(settings.kernel.media_path))

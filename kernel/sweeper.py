@@ -18,11 +18,14 @@ log = logging.getLogger("iscc_web.sweeper")
 async def sweep_once(app: Quart) -> int:
     """One sweep; failures are logged, never raised (the server must keep running)."""
     rt = runtime_of(app)
+    rt.counters.sweeps += 1
     try:
-        deleted = await rt.storage.sweep(rt.settings.kernel.storage_expiry)
+        deleted = await rt.counted_storage.sweep(rt.settings.kernel.storage_expiry)
     except Exception as exc:  # a broken sweep must not stop the server
+        rt.counters.sweep_failures += 1
         log.error("sweep failed: %r", exc)
         return 0
+    rt.counters.swept += deleted
     if deleted:
         log.info("sweeper deleted %d expired package(s)", deleted)
     return deleted

@@ -57,5 +57,5 @@ async def receive_upload() -> UploadMeta:
     )
     chunks = body_chunks(request, limit=kernel.max_upload_size, idle_timeout=kernel.body_timeout)
     async with aclosing(chunks):
-        await rt.storage.save_upload(meta, chunks)
+        await rt.counted_storage.save_upload(meta, chunks)
     return meta

@@ -36,6 +36,9 @@ class Workers(Protocol):
     async def warm(self) -> None:
         """Start every worker now, so the first request does not pay for it."""
 
+    def ready(self) -> bool:
+        """Whether the pool is running and accepts jobs (``GET /readyz``)."""
+
     def statistics(self) -> dict[str, Any]:
         """At least ``idle``, ``running`` and ``queued`` job counts."""
 

@@ -93,6 +93,9 @@ class TrioParallelWorkers:
             for _ in range(self.max_workers):
                 nursery.start_soon(self.run_sync, _noop)
 
+    def ready(self) -> bool:
+        return self._ctx is not None
+
     def statistics(self) -> dict[str, Any]:
         limiter = self._limiter.statistics()
         ctx = self._ctx.statistics() if self._ctx is not None else None

@@ -21,7 +21,7 @@ from tests.s3_cluster import UPSTREAM_HEADER, Cluster, nginx_binary, running_clu
 from tests.s3_fixtures import SeaweedFS
 
 ALICE, MALLORY = "127.0.0.2", "127.0.0.3"
-PLUGINS = [name for name in ("media", "explain", "iscc", "metadata", "s3")
+PLUGINS = [name for name in ("media", "explain", "iscc", "metadata", "s3", "metrics")
            if name in builtin_names()]
 MiB = 1024 * 1024
 
@@ -56,6 +56,17 @@ def test_uploads_spread_over_both_instances(cluster: Cluster) -> None:
             served.add(r.headers[UPSTREAM_HEADER])
             assert r.json()["content"].startswith(cluster.url)  # Host passes through nginx
     assert served == {url.removeprefix("http://") for url in cluster.instances}
+
+
+def test_probes_through_nginx_and_metrics_only_per_instance(cluster: Cluster) -> None:
+    with client(cluster.url, ALICE) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        r = http.get("/readyz")  # S3 storage: one HEAD of the bucket
+        assert r.status_code == 200 and r.json()["storage"] == "ok"
+        assert http.get("/metrics").status_code == 404  # nginx never exposes metrics
+    for url in cluster.instances:
+        with client(url, ALICE) as direct:
+            assert "iscc_web_http_requests_total" in direct.get("/metrics").text
 
 
 def test_any_instance_serves_any_package(cluster: Cluster) -> None:

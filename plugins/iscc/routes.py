@@ -16,6 +16,7 @@ from kernel import (
     UploadMeta,
     get_settings,
     get_storage,
+    label_request,
     media_location,
     media_url,
     plugin_settings,
@@ -45,6 +46,7 @@ async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
             raise UnprocessableEntity("ISCC processing timed out.") from None
         except ProcessingFailed as exc:
             raise UnprocessableEntity(exc.detail) from None
+    label_request(mode=str(result.get("mode", "none")))
     await storage.put_sidecar(meta.media_id, SIDECAR, json.dumps(result, indent=2).encode())
     return result
 

@@ -17,6 +17,7 @@ from kernel import (
     UnprocessableEntity,
     get_settings,
     get_storage,
+    label_request,
     media_location,
     media_url,
     new_media_id,
@@ -68,6 +69,7 @@ async def embed_metadata(media_id: str) -> Any:
         async with storage.local_file(meta) as path:
             result = await _run(embed_job, str(path), fields, str(out_path),
                                 timeout_detail="Metadata processing timed out.")
+        label_request(mode=str(result.get("mode", "none")))
         await storage.save_file(new_meta, out_path)
         try:
             await storage.put_sidecar(new_meta.media_id, SIDECAR,

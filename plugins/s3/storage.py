@@ -22,7 +22,7 @@ from typing import Any
 
 import trio
 
-from kernel import NotFound, ServiceUnavailable, UploadMeta
+from kernel import HttpError, NotFound, ServiceUnavailable, UploadMeta
 from plugins.s3.cache import StagingCache, default_cache_dir
 from plugins.s3.ops import (
     ObjectMissing,
@@ -272,6 +272,14 @@ class S3Storage:
             except (ObjectMissing, ServiceUnavailable):
                 continue
         return deleted
+
+    async def ready(self) -> bool:
+        """The bucket answers (one HEAD request)."""
+        try:
+            await self.ops.call("head_bucket")
+        except (ObjectMissing, HttpError):
+            return False
+        return True
 
     async def statistics(self) -> dict[str, Any]:
         objects = await self.ops.list_keys(self.prefix)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-import types
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,7 +16,7 @@ from quart import Blueprint
 from kernel import API_PREFIX, ServiceUnavailable, hookimpl, run_sync
 from plugins.sentry.scrub import scrub_text
 from tests import iscc_faults_plugin, workfns
-from tests.conftest import upload_headers
+from tests.conftest import plugin_object, upload_headers
 
 SECRET_NAME = "holiday-at-grandmas"
 
@@ -97,7 +96,7 @@ async def die() -> dict:
     return {}
 
 
-FAILING = types.SimpleNamespace(register_blueprints=hookimpl(lambda settings: [failing]))
+FAILING = plugin_object(register_blueprints=hookimpl(lambda settings: [failing]))
 
 
 def assert_nothing_private(receiver: Receiver) -> None:

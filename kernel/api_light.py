@@ -6,5 +6,5 @@ imports this module eagerly.
 
 from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
 from kernel.hookspecs import hookimpl
-from kernel.openapi import contract, spec_fragment
+from kernel.openapi import spec_fragment
 from kernel.storage import Storage, UploadMeta, clean_file_name, new_media_id

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import copy
-import functools
-import importlib.resources
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 if TYPE_CHECKING:
     from kernel.config import Settings
 
 BASE: dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {
-        "title": "ISCC-WEB Generator API",
-        "description": "Simple ISCC Generator Service",
-        "version": "0.3.2",
-    },
     "servers": [{"url": "/api/v1"}],
 }
+#: The ``info`` of a served document when no fragment brings one.
+DEFAULT_INFO: dict[str, Any] = {"title": "API", "version": "0"}
 
 
 def _merge(into: dict[str, Any], fragment: Mapping[str, Any], path: str) -> None:
@@ -48,27 +41,15 @@ def merge_fragments(fragments: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     document.setdefault("paths", {})
     for fragment in fragments:
         _merge(document, fragment, "$")
+    document.setdefault("info", copy.deepcopy(DEFAULT_INFO))
     return document
 
 
-# --- fragments of the packaged contract ---------------------------------------------------
+# --- cutting a group's fragment out of a document ----------------------------------------
 
-#: The packaged copy of the repository's ``openapi.yaml`` (a test keeps the two identical).
-CONTRACT_RESOURCE = "openapi.yaml"
 #: Tags whose operations the kernel serves itself, whatever plugins are enabled.
 KERNEL_TAGS = frozenset({"status"})
 _COMPONENT_REF = "#/components/"
-
-
-@functools.cache
-def _packaged_contract() -> dict[str, Any]:
-    text = importlib.resources.files("kernel").joinpath(CONTRACT_RESOURCE).read_text("utf-8")
-    return yaml.safe_load(text)
-
-
-def contract() -> dict[str, Any]:
-    """The full OpenAPI contract shipped with the service (a fresh copy, safe to change)."""
-    return copy.deepcopy(_packaged_contract())
 
 
 def _refs(node: Any) -> Iterator[tuple[str, str]]:
@@ -103,14 +84,14 @@ def _link_target(link: Mapping[str, Any], document: Mapping[str, Any]) -> str | 
 
 
 def spec_fragment(tag: str, settings: Settings | None = None, *,
-                  document: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  document: Mapping[str, Any]) -> dict[str, Any]:
     """The part of an OpenAPI document that one endpoint group serves, for ``openapi_spec``.
 
     Args:
         tag: the operations' tag (built-in groups tag their operations with their own name).
         settings: when given, links to operations of groups that are not enabled are dropped,
             so a deployment without a group never points at its operations.
-        document: the OpenAPI document to cut from (default: the packaged contract).
+        document: the OpenAPI document to cut from (the plugin's own contract).
 
     Returns:
         ``paths`` with the operations tagged ``tag``, the ``tags`` entry for it, and the
@@ -119,7 +100,7 @@ def spec_fragment(tag: str, settings: Settings | None = None, *,
     Raises:
         KeyError: no operation in the document has this tag.
     """
-    source = _packaged_contract() if document is None else document
+    source = document
     owners = _operation_tags(source)
     enabled = None if settings is None or settings.kernel.plugins is None else (
         set(settings.kernel.plugins) | KERNEL_TAGS

@@ -11,7 +11,6 @@ from quart import Blueprint, current_app
 from kernel.config import Settings
 from kernel.context import API_PREFIX, runtime
 from kernel.hookspecs import hookimpl
-from kernel.openapi import spec_fragment
 
 blueprint = Blueprint("kernel_status", __name__, url_prefix=API_PREFIX)
 
@@ -40,8 +39,3 @@ async def status() -> dict[str, Any]:
 @hookimpl
 def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
     return [blueprint]
-
-
-@hookimpl
-def openapi_spec(settings: Settings) -> dict[str, Any]:
-    return spec_fragment("status", settings)

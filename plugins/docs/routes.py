@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 from quart import Blueprint, Response, current_app, url_for
 
-from kernel import contract, runtime
+from kernel import runtime
+from plugins._contract import contract
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: Cache key of the rendered YAML on the app (one render per app; the spec is frozen).

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kernel import Settings, hookimpl, spec_fragment
+from kernel import Settings, hookimpl
+from plugins._contract import contract_fragment
 
 if TYPE_CHECKING:
     from quart import Blueprint
@@ -20,4 +21,4 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
 
 @hookimpl
 def openapi_spec(settings: Settings) -> dict:
-    return spec_fragment("explain", settings)
+    return contract_fragment("explain", settings)

@@ -6,7 +6,8 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from kernel import Settings, SettingsSpec, hookimpl, spec_fragment
+from kernel import Settings, SettingsSpec, hookimpl
+from plugins._contract import contract_fragment
 from plugins._processing.settings import shared_processing
 from plugins._processing.work import init_worker
 from plugins.metadata.settings import MetadataSettings
@@ -36,4 +37,4 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
 
 @hookimpl
 def openapi_spec(settings: Settings) -> dict:
-    return spec_fragment(SECTION, settings)
+    return contract_fragment(SECTION, settings)

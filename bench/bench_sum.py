@@ -54,7 +54,11 @@ def upload(port: int, payload: Path) -> tuple[float, float, bytes]:
                 break
             answer += more
         status_at = time.perf_counter()
-        while more := sock.recv(65536):
+        while b"\r\n\r\n" not in answer and (more := sock.recv(65536)):
+            answer += more
+        head_end = answer.find(b"\r\n\r\n") + 4
+        length = int(answer.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(answer) < head_end + length and (more := sock.recv(65536)):
             answer += more
     return last_byte - start, status_at - last_byte, answer
 

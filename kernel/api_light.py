@@ -7,4 +7,11 @@ imports this module eagerly.
 from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
 from kernel.hookspecs import hookimpl
 from kernel.openapi import spec_fragment
-from kernel.storage import Storage, UploadMeta, clean_file_name, new_media_id
+from kernel.storage import (
+    Storage,
+    UploadMeta,
+    clean_file_name,
+    decode_secret,
+    encode_secret,
+    new_media_id,
+)

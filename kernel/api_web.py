@@ -36,6 +36,6 @@ from kernel.errors import (
     problem_response,
 )
 from kernel.observe import request_error, request_jobs, request_labels, route_template
-from kernel.privacy import client_address
+from kernel.privacy import client_address, package_route
 from kernel.uploads import decode_file_name, receive_upload
 from kernel.workers import Workers

@@ -23,10 +23,11 @@ from kernel.config import (
 )
 from kernel.context import EXTENSION, Runtime, current_actor
 from kernel.cors import install_cors
-from kernel.errors import install_error_handlers
+from kernel.errors import HttpError, install_error_handlers
 from kernel.observe import CountedStorage, Counters
 from kernel.openapi import merge_fragments
 from kernel.plugins import PluginHost, create_plugin_host
+from kernel.privacy import OWNER_KEY_NAME, key_from_setting, log_prefix
 
 access_log = logging.getLogger("iscc_web.access")
 
@@ -72,19 +73,39 @@ def _mount_blueprints(app: QuartTrio, host: PluginHost, settings: Settings) -> N
                     f"plugins {claimed[key]!r} and {owner!r} both serve {method} {rule.rule}"
                 )
             claimed[key] = owner
+        _check_package_rule(app, rule.rule, rule.endpoint, owner)
 
 
-def _install_access_log(app: QuartTrio) -> None:
+def _check_package_rule(app: QuartTrio, path: str, endpoint: str, owner: str) -> None:
+    """Every route naming a package goes through the kernel's access rule (``package_route``)."""
+    if "<mid:" in path and not hasattr(app.view_functions.get(endpoint), "package_action"):
+        raise ConfigError(
+            f"plugin {owner!r}: route {path} names a package but its view is not decorated "
+            "with kernel.package_route(action), which applies the access rule"
+        )
+
+
+def _install_access_log(app: QuartTrio, runtime: Runtime) -> None:
     @app.after_request
     async def log_request(response: Response) -> Response:
         view = app.view_functions.get(request.endpoint or "")
         level = logging.DEBUG if getattr(view, "quiet_access_log", False) else logging.INFO
         if access_log.isEnabledFor(level):
+            actor = log_prefix(current_actor()) if runtime.secrets.loaded else "-"
             access_log.log(
                 level, "%s %s %s actor=%s", request.method, request.path, response.status_code,
-                current_actor()[:12],
+                actor,
             )
         return response
+
+
+async def _load_owner_key(runtime: Runtime) -> None:
+    """The key of owner identities: from the setting, else the storage backend's secret."""
+    setting = runtime.settings.kernel.owner_key
+    key = key_from_setting(setting) if setting else await runtime.storage.shared_secret(
+        OWNER_KEY_NAME)
+    runtime.secrets.owner_key = key
+    runtime.secrets.retry = False
 
 
 def create_app(
@@ -134,13 +155,23 @@ def create_app(
     install_error_handlers(app)
     install_cors(app, kernel.cors_origins, kernel.site_address)
     _mount_blueprints(app, host, settings)
-    _install_access_log(app)
+    _install_access_log(app, runtime)
     for wrap in host.asgi_wrapper(app=app, settings=settings):
         app.asgi_app = wrap(app.asgi_app)  # type: ignore[method-assign]
+
+    @app.before_request
+    async def owner_key_loaded() -> None:
+        if runtime.secrets.retry:  # serving started while the store was unreachable
+            await _load_owner_key(runtime)
 
     @app.while_serving  # type: ignore[type-var]
     async def serving() -> AsyncIterator[None]:
         await storage.start()
+        try:
+            await _load_owner_key(runtime)
+        except HttpError:  # the store is not reachable yet: the next request retries
+            runtime.secrets.retry = True
+            logging.getLogger("iscc_web").warning("owner key not loaded yet; retrying later")
         await workers.start()
         try:
             if kernel.warm_workers:

@@ -59,6 +59,12 @@ class KernelSettings:
     io_read_size: int = attrs.field(default=2_097_152, validator=_positive)
     #: Only the uploader may download, delete or embed into a package.
     private_files: bool = True
+    #: Only the uploader may read a package's results (GET /iscc/{id}, GET /metadata/{id});
+    #: off, whoever holds the (unguessable) media id may, as with iscc-web's shareable links.
+    private_results: bool = False
+    #: Secret keying the owner hash of client addresses; empty: generated once and kept by the
+    #: storage backend (``<media_path>/.owner_key`` for fs), shared by all instances on it.
+    owner_key: str = ""
     #: Allowed CORS origins, separated by spaces or commas; empty disables CORS.
     cors_origins: str = ""
     #: Age in seconds after which the sweeper deletes a package.

@@ -25,6 +25,29 @@ API_PREFIX = "/api/v1"
 EXTENSION = "iscc_web"
 
 
+@attrs.define
+class Secrets:
+    """Secrets resolved when serving starts (the storage backend may hold them)."""
+
+    _owner_key: bytes = b""
+    #: Loading failed when serving started (store unreachable): each request tries again.
+    retry: bool = False
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self._owner_key)
+
+    @property
+    def owner_key(self) -> bytes:
+        if not self._owner_key:
+            raise RuntimeError("the owner key is loaded when serving starts (use app.test_app())")
+        return self._owner_key
+
+    @owner_key.setter
+    def owner_key(self, value: bytes) -> None:
+        self._owner_key = value
+
+
 @attrs.frozen
 class Runtime:
     """Everything one app instance owns: its frozen settings, plugins and backends."""
@@ -38,6 +61,7 @@ class Runtime:
     counters: Counters
     #: ``storage`` as plugins see it: every operation counted in ``counters``.
     counted_storage: Any
+    secrets: Secrets = attrs.field(factory=Secrets)
 
 
 def runtime_of(app: Quart) -> Runtime:
@@ -99,9 +123,13 @@ def quiet_route(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def current_actor() -> str:
-    """The identity of the requester (blake3 of the client address by default)."""
-    rt = runtime()
-    return rt.host.actor_from_request(request=request, settings=rt.settings)
+    """The identity of the requester (keyed blake3 of the client address by default)."""
+    actor = getattr(request, "_iscc_web_actor", None)
+    if actor is None:
+        rt = runtime()
+        actor = rt.host.actor_from_request(request=request, settings=rt.settings)
+        request._iscc_web_actor = actor  # type: ignore[attr-defined]
+    return actor
 
 
 def require_access(meta: UploadMeta, action: str) -> None:
@@ -114,11 +142,18 @@ def require_access(meta: UploadMeta, action: str) -> None:
         raise Forbidden("Only accessible by original uploader.")
 
 
+async def open_package(media_id: str, action: str) -> UploadMeta:
+    """Load a package's record and apply the access rule for ``action`` (404, 403)."""
+    meta = await get_storage().load_meta(media_id)
+    require_access(meta, action)
+    return meta
+
+
 def media_location(media_id: str) -> str:
     """Root-relative URL of a stored file (the ``Location`` header)."""
     return f"{API_PREFIX}/media/{media_id}"
 
 
 def media_url(media_id: str) -> str:
-    """Absolute URL of a stored file, from the request's scheme and Host header."""
-    return f"{request.scheme}://{request.host}{media_location(media_id)}"
+    """Absolute URL of a stored file, from ``site_address`` (never the client's Host header)."""
+    return runtime().settings.kernel.site_address.rstrip("/") + media_location(media_id)

@@ -136,7 +136,7 @@ def actor_from_request(request: Request, settings: Settings, host: PluginHost) -
 @hookspec(firstresult=True)
 def media_access(actor: str, meta: UploadMeta, action: str, settings: Settings,
                  host: PluginHost) -> bool | None:
-    """Decide whether ``actor`` may ``action`` (download, delete, embed) a stored package.
+    """Decide whether ``actor`` may ``action`` a package (result, download, delete, embed).
 
     Sync only (``firstresult``). ``None``: let the next implementation decide; the
     kernel's default (``trylast``) always answers.

@@ -2,34 +2,53 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
-import iscc_core
 from pathvalidate import sanitize_filename
 
 #: Name used when a client's file name sanitises to nothing.
 FALLBACK_FILE_NAME = "upload.bin"
 
 
+#: Bytes of a deployment secret (:meth:`Storage.shared_secret`).
+SECRET_BYTES = 32
+
+
+def decode_secret(data: bytes) -> bytes:
+    """A stored secret (hex text) as bytes; raises ``ValueError`` when it is not one."""
+    raw = bytes.fromhex(data.decode("ascii").strip())
+    if len(raw) != SECRET_BYTES:
+        raise ValueError("a stored secret must be 32 bytes of hex")
+    return raw
+
+
+def encode_secret() -> bytes:
+    """A fresh secret from the CSPRNG, in its stored form (hex text)."""
+    return secrets.token_hex(SECRET_BYTES).encode("ascii") + b"\n"
+
+
+#: Random bits in a media id (CSPRNG): an id is an unguessable capability for its package.
+MEDIA_ID_BITS = 64
+
+
 def new_media_id() -> str:
-    """A fresh, time-sortable media id: an iscc-core Flake, base32hex, lowercase (13 chars)."""
-    return iscc_core.Flake().string.lower()
+    """A fresh media id: 64 bits from the OS CSPRNG, base32hex, lowercase, unpadded (13 chars).
 
-
-def media_id_time(media_id: str) -> float | None:
-    """Creation time (Unix seconds) encoded in a media id, or ``None`` if it is not one."""
-    if len(media_id) != 13:
-        return None
-    try:
-        flake = iscc_core.Flake.from_string(media_id.upper())
-    except Exception:
-        return None
-    return int.from_bytes(int(flake).to_bytes(8, "big")[:6], "big") / 1000
+    The public form is the incumbent's (iscc-core Flakes: 13 characters of ``[0-9a-v]``), so
+    every client and route pattern still matches, but nothing in it is time or a counter: a
+    stranger cannot guess another client's id from its own. The upload time lives in the meta
+    record (:attr:`UploadMeta.created`).
+    """
+    raw = secrets.token_bytes(MEDIA_ID_BITS // 8)
+    return base64.b32hexencode(raw).decode("ascii").rstrip("=").lower()
 
 
 def clean_file_name(name: str) -> str:
@@ -48,13 +67,16 @@ class UploadMeta:
     file_name: str
     content_type: str
     user: str
+    #: Upload time (Unix seconds); the sweeper's clock. 0 for records written before it existed.
+    created: float = attrs.field(factory=time.time)
 
     @property
     def clean_file_name(self) -> str:
         return clean_file_name(self.file_name)
 
     def with_media_id(self, media_id: str) -> UploadMeta:
-        return attrs.evolve(self, media_id=media_id)
+        """The record of a new package derived from this one (same owner and name, made now)."""
+        return attrs.evolve(self, media_id=media_id, created=time.time())
 
     def to_json(self) -> bytes:
         return json.dumps(attrs.asdict(self), indent=2, ensure_ascii=False).encode()
@@ -62,7 +84,11 @@ class UploadMeta:
     @classmethod
     def from_json(cls, data: bytes) -> UploadMeta:
         raw = json.loads(data)
-        return cls(**{f.name: str(raw.get(f.name, "")) for f in attrs.fields(cls)})
+        created = raw.get("created", 0)
+        if isinstance(created, bool) or not isinstance(created, int | float):
+            created = 0
+        return cls(**{f.name: str(raw.get(f.name, "")) for f in attrs.fields(cls)
+                      if f.name != "created"}, created=float(created))
 
 
 class Storage(Protocol):
@@ -122,3 +148,10 @@ class Storage(Protocol):
 
     async def ready(self) -> bool:
         """Whether the backend can be reached and written now; cheap (``GET /readyz``)."""
+
+    async def shared_secret(self, name: str) -> bytes:
+        """A 32-byte secret of the deployment, kept by the backend under ``name``.
+
+        Created from the CSPRNG when absent, atomically: every instance sharing the backend
+        reads the same secret, and it survives restarts. Never inside a package.
+        """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -18,7 +19,7 @@ import trio
 from kernel.config import Settings
 from kernel.errors import InsufficientStorage, NotFound
 from kernel.hookspecs import hookimpl
-from kernel.storage import Storage, UploadMeta, media_id_time
+from kernel.storage import Storage, UploadMeta, decode_secret, encode_secret
 
 log = logging.getLogger("iscc_web.storage")
 
@@ -214,13 +215,22 @@ class FileSystemStorage:
                     continue
                 if entry.name.startswith("."):
                     continue
-                created = media_id_time(entry.name) or entry.stat().st_mtime
+                created = self._created(Path(entry.path), entry.name)
                 if now - created > max_age:
                     shutil.rmtree(entry.path)
                     deleted += 1
             except OSError as exc:
                 log.warning("sweeper could not remove a package: %s", exc.strerror)
         return deleted
+
+    @staticmethod
+    def _created(package: Path, media_id: str) -> float:
+        """Upload time from the meta record; the directory's mtime when it has none."""
+        try:
+            created = UploadMeta.from_json((package / f"{media_id}.meta.json").read_bytes()).created
+        except (OSError, ValueError, TypeError):
+            created = 0.0
+        return created or package.stat().st_mtime
 
     async def sweep(self, max_age: float) -> int:
         return await trio.to_thread.run_sync(self._sweep_sync, max_age)
@@ -249,6 +259,25 @@ class FileSystemStorage:
         root = self.root
         return await trio.to_thread.run_sync(
             lambda: root.is_dir() and os.access(root, os.W_OK | os.X_OK))
+
+
+    def _shared_secret_sync(self, name: str) -> bytes:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f".{name}"
+        if not path.exists():
+            tmp = self.root / f".{name}.{secrets.token_hex(4)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(encode_secret())
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)  # atomic, and never replaces a secret another wrote
+            finally:
+                tmp.unlink(missing_ok=True)
+        return decode_secret(path.read_bytes())
+
+    async def shared_secret(self, name: str) -> bytes:
+        return await trio.to_thread.run_sync(self._shared_secret_sync, name)
 
 
 def _create_fs(settings: Settings) -> Storage:

@@ -102,8 +102,10 @@ def running_cluster(store: SeaweedFS, workdir: Path, *, instances: int = 2,
     ports = free_ports(instances + 1)
     table = s3_table(store, workdir / "cache", **(s3 or {}))
     config = workdir / "plugins.toml"
+    front = ports[-1] if nginx else ports[0]
     config.write_text(toml_document({
         "kernel": {"storage": "s3", "trusted_proxies": ["127.0.0.1"], "cleanup_interval": 0,
+                   "site_address": f"http://127.0.0.1:{front}",
                    "log_level": "WARNING", "media_path": str(workdir / "unused-media"),
                    **(kernel or {})},
         "plugin.s3": table,

@@ -23,7 +23,7 @@ async def test_upload_download_delete_round_trip(client, media_path):
     body = await r.get_json()
     media_id = body["media_id"]
     assert r.headers["Location"] == f"/api/v1/media/{media_id}"
-    assert body["content"] == f"http://localhost/api/v1/media/{media_id}"
+    assert body["content"] == f"http://localhost:8000/api/v1/media/{media_id}"  # site_address
     meta = json.loads((media_path / media_id / f"{media_id}.meta.json").read_text())
     assert meta["file_name"] == "notes.txt" and meta["content_type"] == "text/plain"
     assert len(meta["user"]) == 64 and set(meta["user"]) <= set("0123456789abcdef")

@@ -93,7 +93,8 @@ def test_embed_round_trip(api: httpx.Client, media: Path) -> None:
     assert stored == {k: v for k, v in body.items() if k not in ("media_id", "content")}
     new_meta = json.loads((media / new_id / f"{new_id}.meta.json").read_text())
     old_meta = json.loads((media / original_id / f"{original_id}.meta.json").read_text())
-    assert new_meta == {**old_meta, "media_id": new_id}
+    assert new_meta["created"] >= old_meta["created"]  # a new package, made now
+    assert new_meta == {**old_meta, "media_id": new_id, "created": new_meta["created"]}
 
     # the original is untouched
     assert api.get(f"/api/v1/media/{original_id}").content == PNG_SAMPLE.read_bytes()

@@ -54,7 +54,7 @@ def test_uploads_spread_over_both_instances(cluster: Cluster) -> None:
             r = http.post("/api/v1/media", content=b"x%d" % index, headers=upload_headers())
             assert r.status_code == 201
             served.add(r.headers[UPSTREAM_HEADER])
-            assert r.json()["content"].startswith(cluster.url)  # Host passes through nginx
+            assert r.json()["content"].startswith(cluster.url)  # site_address, never Host
     assert served == {url.removeprefix("http://") for url in cluster.instances}
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import attrs
 import blake3
-import iscc_core
 import pytest
 import trio
 
@@ -207,34 +206,70 @@ async def test_missing_package(backend: Backend) -> None:
     assert backend.leftovers() == []
 
 
+async def _created_at(backend: Backend, media_id: str) -> float:
+    """When the store says a package was made (S3: its oldest object's LastModified)."""
+    assert isinstance(backend.storage, S3Storage)
+    objects = await backend.storage.ops.list_keys(f"{backend.storage.prefix}{media_id}/")
+    return min(obj["LastModified"].timestamp() for obj in objects)
+
+
 async def test_sweep_removes_only_expired(backend: Backend) -> None:
-    old_id = iscc_core.Flake(ts=time.time() - 7200).string.lower()
-    old, new = make_meta(media_id=old_id), make_meta()
-    await backend.storage.save_upload(old, stream(b"old"))
-    await backend.storage.put_sidecar(old.media_id, "iscc.json", b"{}")
-    await backend.storage.save_upload(new, stream(b"new"))
-    assert await backend.storage.sweep(3600) == 1
+    """The age comes from the meta record (fs) or the store's own timestamps (S3), never the id."""
+    if backend.name == "fs":
+        old = attrs.evolve(make_meta(), created=time.time() - 7200)
+        new = make_meta()
+        await backend.storage.save_upload(old, stream(b"old"))
+        await backend.storage.put_sidecar(old.media_id, "iscc.json", b"{}")
+        await backend.storage.save_upload(new, stream(b"new"))
+        max_age = 3600.0
+    else:  # S3 timestamps cannot be set: make two packages 1.5 s apart, cut between them
+        old, new = make_meta(), make_meta()
+        await backend.storage.save_upload(old, stream(b"old"))
+        await backend.storage.put_sidecar(old.media_id, "iscc.json", b"{}")
+        await trio.sleep(1.5)
+        await backend.storage.save_upload(new, stream(b"new"))
+        middle = (await _created_at(backend, old.media_id)
+                  + await _created_at(backend, new.media_id)) / 2
+        max_age = time.time() - middle
+    assert await backend.storage.sweep(max_age) == 1
     with pytest.raises(NotFound):
         await backend.storage.load_meta(old.media_id)
     assert await backend.storage.load_meta(new.media_id) == new
-    assert await backend.storage.sweep(3600) == 0
+    assert await backend.storage.sweep(max_age) == 0
     assert (await backend.storage.statistics())["packages"] == 1
     await backend.storage.delete(new.media_id)
 
 
 async def test_concurrent_sweeps(backend: Backend) -> None:
     """Several instances sweeping at once: each package is removed once, nothing fails."""
-    metas = [make_meta(media_id=iscc_core.Flake(ts=time.time() - 7200).string.lower())
-             for _ in range(5)]
+    metas = [make_meta() for _ in range(5)]
     for meta in metas:
         await backend.storage.save_upload(meta, stream(b"z"))
     counts: list[int] = []
 
     async def sweep() -> None:
-        counts.append(await backend.storage.sweep(3600))
+        counts.append(await backend.storage.sweep(-1))  # everything has expired
 
     async with trio.open_nursery() as nursery:
         for _ in range(3):
             nursery.start_soon(sweep)
     assert 5 <= sum(counts) <= 15  # a package may be counted by more than one sweeper
     assert backend.leftovers() == []
+
+
+async def test_shared_secret_is_created_once_and_shared(backend: Backend) -> None:
+    """Every instance on one backend gets the same secret, however many ask at once."""
+    got: list[bytes] = []
+
+    async def ask() -> None:
+        got.append(await backend.storage.shared_secret("test_key"))
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(5):
+            nursery.start_soon(ask)
+    assert len(got[0]) == 32 and len(set(got)) == 1
+    assert await backend.storage.shared_secret("test_key") == got[0]
+    assert await backend.storage.shared_secret("other_key") != got[0]
+    assert (await backend.storage.statistics())["packages"] == 0
+    assert await backend.storage.sweep(-1) == 0
+    assert await backend.storage.shared_secret("test_key") == got[0]  # the sweeper kept it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -13,11 +14,12 @@ from kernel.sweeper import sweep_once
 from tests.conftest import upload_headers
 
 
-def make_package(media_path, media_id, age: float = 0.0):
+def make_package(media_path, media_id, age: float = 0.0, created: float | None = None):
     package = media_path / media_id
     package.mkdir(parents=True)
     (package / "f.txt").write_text("x")
-    (package / f"{media_id}.meta.json").write_text("{}")
+    record = {} if created is None else {"created": created}
+    (package / f"{media_id}.meta.json").write_text(json.dumps(record))
     if age:
         past = time.time() - age
         os.utime(package, (past, past))
@@ -27,9 +29,10 @@ def make_package(media_path, media_id, age: float = 0.0):
 async def test_expired_packages_are_deleted_and_fresh_ones_kept(make_app, media_path):
     app = make_app(kernel={"storage_expiry": 60})
     media_path.mkdir(parents=True)
-    old = make_package(media_path, "06h0000000000")  # a media id minted in 2025
-    fresh = make_package(media_path, new_media_id())
-    odd_old = make_package(media_path, "not-a-flake", age=3600)  # age from mtime
+    old = make_package(media_path, new_media_id(), created=time.time() - 120)
+    # an id that looks minted in 2025 (a Flake) is not old: ids carry no time
+    fresh = make_package(media_path, "06h0000000000", created=time.time())
+    odd_old = make_package(media_path, "not-a-flake", age=3600)  # no record: age from mtime
     (media_path / ".gitignore").write_text("*")
     async with app.app_context():
         assert await sweep_once(app) == 2

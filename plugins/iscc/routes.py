@@ -19,6 +19,7 @@ from kernel import (
     label_request,
     media_location,
     media_url,
+    package_route,
     plugin_settings,
     receive_upload,
     run_sync,
@@ -74,8 +75,9 @@ async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @blueprint.get("/iscc/<mid:media_id>")
-async def get_iscc(media_id: str) -> Response:
-    data = await get_storage().get_sidecar(media_id, SIDECAR)
+@package_route("result", not_found="No ISCC-CODE found.")
+async def get_iscc(meta: UploadMeta) -> Response:
+    data = await get_storage().get_sidecar(meta.media_id, SIDECAR)
     if data is None:
         raise NotFound("No ISCC-CODE found.")
     response = Response(data, content_type="application/json")

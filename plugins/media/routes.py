@@ -9,12 +9,13 @@ from quart import Blueprint, Response
 from kernel import (
     API_PREFIX,
     NotFound,
+    UploadMeta,
     get_settings,
     get_storage,
     media_location,
     media_url,
+    package_route,
     receive_upload,
-    require_access,
 )
 
 blueprint = Blueprint("media", __name__, url_prefix=API_PREFIX)
@@ -38,10 +39,9 @@ async def upload_file() -> tuple[dict[str, str], int, dict[str, str]]:
 
 
 @blueprint.get("/media/<mid:media_id>")
-async def download_file(media_id: str) -> Response:
+@package_route("download")
+async def download_file(meta: UploadMeta) -> Response:
     storage = get_storage()
-    meta = await storage.load_meta(media_id)
-    require_access(meta, "download")
     size = await storage.file_size(meta)
     chunks = storage.read_file(meta, get_settings().kernel.io_read_size)
     response = Response(chunks, content_type=meta.content_type or "application/octet-stream")
@@ -53,10 +53,8 @@ async def download_file(media_id: str) -> Response:
 
 
 @blueprint.delete("/media/<mid:media_id>")
-async def delete_file(media_id: str) -> Response:
-    storage = get_storage()
-    meta = await storage.load_meta(media_id)
-    require_access(meta, "delete")
-    if not await storage.delete(media_id):
+@package_route("delete")
+async def delete_file(meta: UploadMeta) -> Response:
+    if not await get_storage().delete(meta.media_id):
         raise NotFound("File not found")
     return Response("", status=204)

@@ -15,15 +15,16 @@ from kernel import (
     API_PREFIX,
     JobTimeout,
     UnprocessableEntity,
+    UploadMeta,
     get_settings,
     get_storage,
     label_request,
     media_location,
     media_url,
     new_media_id,
+    package_route,
     plugin_settings,
     read_json,
-    require_access,
     run_sync,
 )
 from plugins._processing.errors import ProcessingFailed
@@ -46,22 +47,20 @@ async def _run(fn: Any, *args: Any, timeout_detail: str) -> Any:
 
 
 @blueprint.get("/metadata/<mid:media_id>")
-async def extract_metadata(media_id: str) -> dict[str, str]:
-    storage = get_storage()
-    meta = await storage.load_meta(media_id)
-    async with storage.local_file(meta) as path:
+@package_route("result")
+async def extract_metadata(meta: UploadMeta) -> dict[str, str]:
+    async with get_storage().local_file(meta) as path:
         return await _run(extract_job, str(path), timeout_detail="Failed to extract metadata.")
 
 
 @blueprint.post("/metadata/<mid:media_id>")
-async def embed_metadata(media_id: str) -> Any:
+@package_route("embed")
+async def embed_metadata(meta: UploadMeta) -> Any:
     own: MetadataSettings = plugin_settings("metadata")
     body = await read_json(request, limit=own.max_metadata_body,
                            idle_timeout=get_settings().kernel.body_timeout)
     fields = inline_metadata(body)
     storage = get_storage()
-    meta = await storage.load_meta(media_id)
-    require_access(meta, "embed")
     new_meta = meta.with_media_id(new_media_id())
     workdir = Path(await trio.to_thread.run_sync(tempfile.mkdtemp, None, "iscc-embed-"))
     try:

@@ -12,6 +12,7 @@ before the next upload and by the sweeper.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -22,7 +23,14 @@ from typing import Any
 
 import trio
 
-from kernel import HttpError, NotFound, ServiceUnavailable, UploadMeta
+from kernel import (
+    HttpError,
+    NotFound,
+    ServiceUnavailable,
+    UploadMeta,
+    decode_secret,
+    encode_secret,
+)
 from plugins.s3.cache import StagingCache, default_cache_dir
 from plugins.s3.ops import (
     ObjectMissing,
@@ -280,6 +288,13 @@ class S3Storage:
         except (ObjectMissing, HttpError):
             return False
         return True
+
+    async def shared_secret(self, name: str) -> bytes:
+        key = f"{self.prefix}.{name}"
+        # the first instance to write wins; every other one reads what it wrote
+        with contextlib.suppress(PreconditionFailed):
+            await self.ops.call("put_object", Key=key, Body=encode_secret(), IfNoneMatch="*")
+        return decode_secret(await self._get_bytes(key))
 
     async def statistics(self) -> dict[str, Any]:
         objects = await self.ops.list_keys(self.prefix)

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from kernel.storage import media_id_time
-
 MEDIA_ID = re.compile(r"[a-v0-9]{13}")
 
 
@@ -20,9 +18,9 @@ def expired_packages(objects: Iterable[dict[str, Any]], prefix: str, now: float,
                      max_age: float) -> Iterator[str]:
     """Media ids whose package is older than ``max_age`` seconds.
 
-    A package's age comes from its media id (the creation time every instance encodes the same
-    way); a prefix that looks like a media id but does not decode falls back to its oldest
-    object's ``LastModified``. Keys outside ``<prefix><media_id>/`` are never touched.
+    A package's age is its oldest object's ``LastModified``: the claim, written by the store's
+    clock when the package was created (media ids are random and carry no time). Keys
+    outside ``<prefix><media_id>/`` are never touched.
     """
     oldest: dict[str, float] = {}
     for obj in objects:
@@ -31,8 +29,7 @@ def expired_packages(objects: Iterable[dict[str, Any]], prefix: str, now: float,
             continue
         modified = _timestamp(obj["LastModified"])
         oldest[name] = min(oldest.get(name, modified), modified)
-    for media_id, modified in sorted(oldest.items()):
-        created = media_id_time(media_id) or modified
+    for media_id, created in sorted(oldest.items()):
         if now - created > max_age:
             yield media_id
 

@@ -5,6 +5,8 @@ The browser steps live in ``spa/e2e/run.mjs`` (playwright-core driving Debian's
 processing plugins and the ``ui`` plugin, runs the script, and reports each step as a test.
 Screenshots of the main states land in ``spa/e2e/screenshots/`` (git-ignored).
 
+Every state is also checked with axe-core (any violation fails) at 1440x900 and 390x844.
+
 Needs: ``apt-get install chromium`` and ``npm ci`` in ``spa/`` (``scripts/build-spa.sh``).
 """
 
@@ -28,6 +30,9 @@ CHROMIUM = os.environ.get("ISCC_WEB_E2E_CHROMIUM", "/usr/bin/chromium")
 NODE = shutil.which("node")
 MAX_UPLOAD = 1_500_000
 PLUGINS = ["media", "explain", "iscc", "metadata", "ui"]
+# Footer links of the operator (never followed by the test).
+SOURCE_URL = "https://example.org/iscc-web/source"
+IMPRINT_URL = "https://example.org/imprint"
 
 STEPS = [
     "load",
@@ -44,7 +49,17 @@ STEPS = [
     "oversize upload shows the 413 message",
     "422 from the server is shown in plain words",
     "503 busy: message with Retry-After, then try again",
-    "phone-sized screen",
+    # The ten points of the second review (issue 16), each at 1440x900 and 390x844 with axe.
+    "1 phone: a new result comes into view, a toast links to one out of sight",
+    "2 embed offered only where the server can embed",
+    "3 compare: bands relative to chance with bit counts, no percentage for Instance",
+    "4 focus after compare, eject and remove; one polite live region",
+    "5 extracted title and creator in the Meta row",
+    "6 units named in words, code string highlighted with the hovered unit",
+    "7 unsupported file types explained",
+    "8 no horizontal overflow on phones down to 320 px",
+    "10 footer links, tap targets, touch wording, dark mode",
+    "9 feed: collapse, export JSON and CSV, kept across a reload, clear all",
     "without JavaScript",
     "no console errors",
 ]
@@ -88,7 +103,13 @@ async def _run_browser(tmp: Path) -> dict[str, Any]:
                 "max_upload_size": MAX_UPLOAD,
                 "log_level": "WARNING",
             },
-            "plugin": {"ui": {"semantic_default": True}},
+            "plugin": {
+                "ui": {
+                    "semantic_default": True,
+                    "source_url": SOURCE_URL,
+                    "imprint_url": IMPRINT_URL,
+                }
+            },
         },
         env={},
     )
@@ -99,6 +120,8 @@ async def _run_browser(tmp: Path) -> dict[str, Any]:
         "screenshots": str(SPA / "e2e" / "screenshots"),
         "downloads": str(tmp / "downloads"),
         "chromium": CHROMIUM,
+        "sourceUrl": SOURCE_URL,
+        "imprintUrl": IMPRINT_URL,
     }
     async with serve_live(app) as url:
         config["baseUrl"] = url

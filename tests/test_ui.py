@@ -36,7 +36,13 @@ async def test_index_serves_html_with_config_and_no_js_text(make_app):
     assert headers["Content-Type"].startswith("text/html")
     assert headers["Cache-Control"] == "no-cache"
     assert "<title>ISCC Generator - International Standard Content Code</title>" in page
-    assert injected_config(page) == {"semanticDefault": True, "storageExpiry": 3600}
+    assert injected_config(page) == {
+        "semanticDefault": True,
+        "storageExpiry": 3600,
+        "privateFiles": True,
+        "sourceUrl": "",
+        "imprintUrl": "",
+    }
     # Without JavaScript the page still says what this is and where the API docs are.
     noscript = page[page.index("<noscript>") : page.index("</noscript>")]
     assert "ISCC" in noscript and "ISO 24138" in noscript
@@ -50,15 +56,25 @@ async def test_config_script_comes_before_the_app_bundle(make_app):
 
 
 async def test_config_from_plugin_table_and_kernel_expiry(make_app):
-    app = make_app(kernel={"storage_expiry": 600}, plugin={"ui": {"semantic_default": False}})
+    app = make_app(
+        kernel={"storage_expiry": 600, "private_files": False},
+        plugin={"ui": {"semantic_default": False, "source_url": "https://example.org/src"}},
+    )
     _, _, page = await get_index(app)
-    assert injected_config(page) == {"semanticDefault": False, "storageExpiry": 600}
+    assert injected_config(page) == {
+        "semanticDefault": False,
+        "storageExpiry": 600,
+        "privateFiles": False,
+        "sourceUrl": "https://example.org/src",
+        "imprintUrl": "",
+    }
 
 
 async def test_env_overrides_semantic_default(make_app):
     app = make_app(env={"ISCC_WEB_UI_SEMANTIC_DEFAULT": "false", "ISCC_WEB_STORAGE_EXPIRY": "7200"})
     _, _, page = await get_index(app)
-    assert injected_config(page) == {"semanticDefault": False, "storageExpiry": 7200}
+    config = injected_config(page)
+    assert (config["semanticDefault"], config["storageExpiry"]) == (False, 7200)
 
 
 async def test_unknown_ui_setting_is_rejected(make_app):
@@ -66,6 +82,17 @@ async def test_unknown_ui_setting_is_rejected(make_app):
 
     with pytest.raises(ConfigError, match="unknown key"):
         make_app(plugin={"ui": {"semantic_defualt": True}})
+
+
+async def test_footer_links_from_env_and_only_http_urls(make_app):
+    from kernel import ConfigError
+
+    app = make_app(env={"ISCC_WEB_UI_IMPRINT_URL": "https://example.org/imprint"})
+    _, _, page = await get_index(app)
+    assert injected_config(page)["imprintUrl"] == "https://example.org/imprint"
+    for bad in ("javascript:alert(1)", "/relative", 'https://x.org/"onmouseover="x'):
+        with pytest.raises(ConfigError, match="source_url"):
+            make_app(plugin={"ui": {"source_url": bad}})
 
 
 def test_config_script_cannot_close_the_script_tag():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ ASSETS = DIST / "assets"
 PLACEHOLDER = "<!--iscc-web-config-->"
 #: Hashed file names never change content; everything else is revalidated.
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: Assets the built page loads (``/assets/<name>-<hash>.<ext>``; Vite's 8-character hash is
+#: base64url, so it may itself contain ``-`` or ``_``).
+ASSET_REF = re.compile(r'(?:src|href)="/assets/([^"?#/]+)"')
+VITE_HASH = re.compile(r"-[A-Za-z0-9_-]{8}$")
 
 FALLBACK_PAGE = """<!doctype html>
 <html lang="en">
@@ -43,10 +48,19 @@ Everything it does is available through the REST API: see the
 
 
 def runtime_config() -> dict[str, Any]:
-    """The configuration the app reads from ``window.__ISCC_WEB__``."""
+    """The configuration the app reads from ``window.__ISCC_WEB__``.
+
+    The kernel's expiry and private-files settings make the page's privacy note true for this
+    deployment; the footer links are the operator's.
+    """
+    ui = plugin_settings("ui")
+    kernel = get_settings().kernel
     return {
-        "semanticDefault": bool(plugin_settings("ui").semantic_default),
-        "storageExpiry": int(get_settings().kernel.storage_expiry),
+        "semanticDefault": bool(ui.semantic_default),
+        "storageExpiry": int(kernel.storage_expiry),
+        "privateFiles": bool(kernel.private_files),
+        "sourceUrl": ui.source_url,
+        "imprintUrl": ui.imprint_url,
     }
 
 
@@ -129,7 +143,19 @@ def _read_asset(path: Path, mtime_ns: int) -> tuple[bytes, str, str]:
 
 
 def _is_hashed(file_name: str) -> bool:
-    """Vite names bundles ``<name>-<8+ char hash>.<ext>``."""
-    stem = file_name.rsplit("/", 1)[-1].split(".", 1)[0]
-    _, dash, digest = stem.rpartition("-")
-    return bool(dash) and len(digest) >= 8
+    """Whether ``file_name`` is a content-hashed bundle of the built page (cacheable forever).
+
+    Only names the built ``index.html`` loads and that end in a Vite hash count, so a file
+    copied unhashed from ``spa/public`` (``iscc-icon.svg``) is always revalidated.
+    """
+    index = DIST / "index.html"
+    try:
+        return file_name in _hashed_assets(index, index.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return False
+
+
+@lru_cache(maxsize=4)
+def _hashed_assets(path: Path, mtime_ns: int) -> frozenset[str]:
+    names = ASSET_REF.findall(path.read_text(encoding="utf-8"))
+    return frozenset(name for name in names if VITE_HASH.search(name.split(".", 1)[0]))

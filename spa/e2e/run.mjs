@@ -10,6 +10,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { DESKTOP, assert, atBothSizes, axeCheck, setSize, stepper } from './lib.mjs'
+import { reviewSteps } from './review.mjs'
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'))
 const base = config.baseUrl.replace(/\/$/, '')
@@ -29,11 +31,13 @@ const browser = await chromium.launch({
 })
 const context = await browser.newContext({
   acceptDownloads: true,
-  viewport: { width: 1280, height: 900 },
+  viewport: { width: DESKTOP.width, height: DESKTOP.height },
   permissions: ['clipboard-read', 'clipboard-write'],
+  reducedMotion: 'reduce',
 })
 const page = await context.newPage()
 page.setDefaultTimeout(60_000)
+const cdp = await context.newCDPSession(page)
 const consoleErrors = []
 page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`))
 page.on('console', (message) => {
@@ -43,23 +47,8 @@ page.on('console', (message) => {
   }
 })
 
-const results = []
+const { results, step } = stepper(page, shots)
 const info = {}
-
-async function step(name, fn) {
-  const started = Date.now()
-  try {
-    const detail = await fn()
-    results.push({ name, ok: true, ms: Date.now() - started, ...(detail ? { info: detail } : {}) })
-  } catch (error) {
-    results.push({ name, ok: false, ms: Date.now() - started, error: String(error?.stack ?? error) })
-    await page.screenshot({ path: join(shots, `FAILED-${name}.png`), fullPage: true }).catch(() => {})
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(`assertion failed: ${message}`)
-}
 
 const b64 = (name) => Buffer.from(name, 'utf8').toString('base64')
 
@@ -78,6 +67,12 @@ async function apiIscc(bytes, name, type, query) {
 
 const cards = page.locator('[data-testid=result-card]')
 const cardByLabel = (label) => cards.filter({ has: page.getByRole('heading', { name: label, exact: true }) })
+
+/** Open a card that was collapsed to one line (older results are). */
+async function expand(card) {
+  const toggle = card.getByTestId('collapse')
+  if ((await toggle.count()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click()
+}
 
 async function waitStatus(card, statuses) {
   await card.locator(`xpath=self::*[${statuses.map((s) => `@data-status="${s}"`).join(' or ')}]`).waitFor()
@@ -108,10 +103,11 @@ await step('load', async () => {
   const injected = await page.evaluate(() => window.__ISCC_WEB__)
   assert(injected && typeof injected.semanticDefault === 'boolean', 'window.__ISCC_WEB__ injected')
   await page.getByRole('heading', { name: 'What an ISCC is made of' }).waitFor()
-  await page.getByText(/deleted automatically after/).waitFor()
+  await page.getByText(/deleted automatically after/).first().waitFor()
   assert((await page.getByRole('link', { name: 'API Docs' }).first().getAttribute('href')) === '/docs', 'docs link')
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: join(shots, '01-empty.png'), fullPage: true })
+  await atBothSizes(page, cdp, shots, '01-empty')
   return { injected }
 })
 
@@ -150,7 +146,7 @@ await step('upload image: same ISCC as the API', async () => {
   await card.getByRole('button', { name: 'Copied ISCC' }).waitFor()
   const clip = await page.evaluate(() => navigator.clipboard.readText())
   assert(clip === shown, 'copy button copies the ISCC')
-  await card.getByRole('button', { name: /^CONTENT/ }).click()
+  await card.getByRole('button', { name: /^Content · Image/ }).click()
   await card.locator('.unit-detail').waitFor()
   await page.screenshot({ path: join(shots, '02-image-result.png'), fullPage: true })
   info.imageIscc = shown
@@ -222,7 +218,7 @@ await step('paste text', async () => {
   assert(/characters/.test(facts), `facts show characters: ${facts}`)
   // Granular on: the content layer lists the text's simprints.
   const simprints = direct.features.reduce((n, f) => n + f.simprints.length, 0)
-  await card.getByRole('button', { name: /^CONTENT/ }).click()
+  await card.getByRole('button', { name: /^Content · Text/ }).click()
   await card.locator('.unit-detail').getByText(`${simprints} granular simprints`).waitFor()
   await ensureToggles({ semantic: false, granular: false })
   return { iscc: shown, simprints }
@@ -269,14 +265,16 @@ await step('compare two uploads', async () => {
   assert((await waitStatus(twin, ['done', 'failed'])) === 'done', 'second upload done')
 
   const original = cardByLabel('test-image.jpg')
+  await expand(original)
   await original.getByLabel('Compare with').selectOption({ label: 'reencoded.jpg' })
   await original.getByTestId('compare').click()
   const panel = original.getByTestId('compare-panel')
   await panel.waitFor()
   const verdict = (await panel.getByTestId('verdict').innerText()).split('\n')[0]
-  const matches = await panel.getByTestId('match').allInnerTexts()
+  const matches = await panel.getByTestId('band').allInnerTexts()
+  const distances = await panel.getByTestId('distance').allInnerTexts()
   assert(['Near-duplicate', 'Edited copy'].includes(verdict), `re-encoded copy verdict: ${verdict}`)
-  assert(matches.length === 4, `four compared layers, got ${matches.length}`)
+  assert(matches.length === 4, `four compared units, got ${matches.length}`)
   assert((await panel.locator('.bit.diff').count()) > 0 && (await panel.locator('.bit.same').count()) > 0, 'equal and different bits marked')
   const strip = await panel.locator('.bitstrip').first().boundingBox()
   assert(strip && strip.height < 40 && strip.width > 300, `compare bit strip laid out as one band (${JSON.stringify(strip)})`)
@@ -295,7 +293,7 @@ await step('compare two uploads', async () => {
   await twin.getByTestId('compare-panel').waitFor()
   assert((await original.getByTestId('compare-panel').count()) === 0, 'swap moved the panel')
   await twin.getByTestId('eject').click()
-  return { verdict, matches, twinVerdict }
+  return { verdict, matches, distances, twinVerdict }
 })
 
 await step('embed a title and download the updated file', async () => {
@@ -368,6 +366,7 @@ await step('drop files anywhere on the page', async () => {
     assert((await waitStatus(cardByLabel(name), ['done', 'failed'])) === 'done', `${name} processed`)
   }
   assert((await page.locator('.drop-overlay').count()) === 0, 'overlay gone')
+  await atBothSizes(page, cdp, shots, '08b-after-drop')
 })
 
 await step('oversize upload shows the 413 message', async () => {
@@ -385,15 +384,20 @@ await step('oversize upload shows the 413 message', async () => {
 })
 
 await step('422 from the server is shown in plain words', async () => {
-  // Exiv2 cannot write BMP: embedding into the test vector's file is a real 422.
-  const card = cardByLabel('same-bytes.jpg')
-  await card.getByText('Embed title & description').click()
-  await card.getByLabel('Title').fill('Cannot be written')
-  await card.getByRole('button', { name: 'Embed & generate new ISCC' }).click()
-  const alert = card.locator('.meta-form [role=alert]')
-  await alert.waitFor()
-  const message = await alert.innerText()
-  assert(message.startsWith('The server could not process this.') && /embed metadata/i.test(message), `message: ${message}`)
+  // Random bytes named .jpg: the server cannot read them as an image and answers 422.
+  const junk = Buffer.alloc(3000)
+  for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919 + 13) % 251
+  await selectTab('Media file')
+  await page.getByTestId('file-input').setInputFiles({ name: 'broken.jpg', mimeType: 'image/jpeg', buffer: junk })
+  const card = cardByLabel('broken.jpg')
+  assert((await waitStatus(card, ['done', 'failed'])) === 'failed', 'broken file failed')
+  const message = await card.getByTestId('error').innerText()
+  assert(/could not read this file \(JPEG image\)/.test(message) && /damaged or incomplete/.test(message), `message: ${message}`)
+  assert(!/Try again/.test(await card.innerText()), 'no retry offered for a file that cannot be read')
+  // The local preview of bytes that are no image falls back to the type icon.
+  await card.locator('.thumb img').waitFor({ state: 'detached' })
+  assert((await card.locator('.thumb.glyph').count()) === 1, 'fallback icon instead of a broken image')
+  await atBothSizes(page, cdp, shots, '09b-broken-file')
   return { message }
 })
 
@@ -423,15 +427,7 @@ await step('503 busy: message with Retry-After, then try again', async () => {
   return { message }
 })
 
-await step('phone-sized screen', async () => {
-  await page.setViewportSize({ width: 390, height: 844 })
-  await page.evaluate(() => window.scrollTo(0, 0))
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-  assert(overflow <= 0, `no horizontal scrolling (overflow ${overflow}px)`)
-  await page.screenshot({ path: join(shots, '10-phone-top.png') })
-  await page.screenshot({ path: join(shots, '11-phone-full.png'), fullPage: true })
-  await page.setViewportSize({ width: 1280, height: 900 })
-})
+await reviewSteps({ page, context, browser, cdp, base, config, shots, step, cards, cardByLabel, expand, waitStatus, selectTab, ensureToggles, image, sample, info })
 
 await step('without JavaScript', async () => {
   const plain = await browser.newContext({ javaScriptEnabled: false })

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import type { ExplainUnit } from '../src/lib/api'
 import {
+  bandOf,
+  chanceOfDistance,
   compareLayer,
   compareUnits,
   comparisonReport,
+  distanceText,
   hammingDistance,
-  similarity,
   unitInfo,
   unitsByLayer,
 } from '../src/lib/compare'
@@ -43,11 +45,59 @@ describe('hamming maths', () => {
     expect(() => hammingDistance('01', '011')).toThrow(/length/)
   })
 
-  it('gives similarity as the share of equal bits', () => {
-    expect(similarity(zero, zero)).toBe(1)
-    expect(similarity(zero, flip(8))).toBe(0.875)
-    expect(similarity(zero, flip(64))).toBe(0)
-    expect(similarity('', '')).toBe(0)
+  it('gives the chance that unrelated codes come this close (binomial tail, p = 1/2)', () => {
+    expect(chanceOfDistance(64, 64)).toBe(1)
+    expect(chanceOfDistance(0, 64)).toBeCloseTo(2 ** -64, 30)
+    expect(chanceOfDistance(32, 64)).toBeCloseTo(0.5497, 4) // half the bits: what chance gives
+    expect(chanceOfDistance(1, 4)).toBeCloseTo(5 / 16)
+    expect(chanceOfDistance(-1, 64)).toBe(0)
+    // 256-bit units stay finite (no overflow of 2^256).
+    expect(chanceOfDistance(128, 256)).toBeGreaterThan(0.5)
+    expect(chanceOfDistance(80, 256)).toBeLessThan(1e-9)
+  })
+})
+
+describe('bands relative to chance', () => {
+  it('calls distances near half the bits unrelated, however high the share of equal bits looks', () => {
+    // The review's case: "43.8 % / 46.9 % match" for two unrelated files is 36 / 34 of 64 bits.
+    expect(bandOf('CONTENT', 36, 64)).toBe('unrelated')
+    expect(bandOf('DATA', 34, 64)).toBe('unrelated')
+    // Even 60 % equal bits (26 differ) happens by chance about once in 16 pairs.
+    expect(chanceOfDistance(26, 64)).toBeGreaterThan(0.05)
+    expect(bandOf('CONTENT', 26, 64)).toBe('unrelated')
+  })
+
+  it('draws the lines at a quarter of the chance distance and at odds of one in a thousand', () => {
+    expect(bandOf('CONTENT', 0, 64)).toBe('same')
+    expect(bandOf('CONTENT', 8, 64)).toBe('same')
+    expect(bandOf('CONTENT', 9, 64)).toBe('similar')
+    expect(chanceOfDistance(19, 64)).toBeLessThan(1e-3)
+    expect(chanceOfDistance(20, 64)).toBeGreaterThan(1e-3)
+    expect(bandOf('META', 19, 64)).toBe('similar')
+    expect(bandOf('META', 20, 64)).toBe('unrelated')
+    // The same rule scales with the unit length.
+    expect(bandOf('DATA', 32, 256)).toBe('same')
+    expect(bandOf('DATA', 100, 256)).toBe('similar')
+    expect(bandOf('DATA', 120, 256)).toBe('unrelated')
+  })
+
+  it('treats the Instance unit as a checksum: identical or different, no count', () => {
+    expect(bandOf('INSTANCE', 0, 64)).toBe('identical')
+    expect(bandOf('INSTANCE', 1, 64)).toBe('different')
+    expect(bandOf('INSTANCE', 33, 64)).toBe('different')
+    const a = unitInfo(unit('INSTANCE-NONE-V0-64', zero))!
+    const b = unitInfo(unit('INSTANCE-NONE-V0-64', flip(3)))!
+    const cmp = compareLayer('INSTANCE', a, b)
+    expect(cmp.band).toBe('different')
+    expect(distanceText(cmp)).toBe('')
+  })
+
+  it('shows bit counts with the chance reference, never a percentage', () => {
+    const a = unitInfo(unit('CONTENT-IMAGE-V0-64', zero))!
+    const b = unitInfo(unit('CONTENT-IMAGE-V0-64', flip(5)))!
+    const text = distanceText(compareLayer('CONTENT', a, b))
+    expect(text).toBe('5 of 64 bits differ (unrelated codes: about 32)')
+    expect(text).not.toContain('%')
   })
 })
 
@@ -66,7 +116,7 @@ describe('layers', () => {
     expect(cmp.state).toBe('compared')
     expect(cmp.equal?.slice(0, 4)).toEqual([false, true, false, true])
     expect(cmp.distance).toBe(2)
-    expect(cmp.similarity).toBeCloseTo(62 / 64)
+    expect(cmp.band).toBe('same')
   })
 
   it('only compares content layers of the same subtype and equal length', () => {
@@ -76,7 +126,7 @@ describe('layers', () => {
     const wide = unitInfo(unit('DATA-NONE-V0-128', bits([], 128)))!
     const narrow = unitInfo(unit('DATA-NONE-V0-64', zero))!
     expect(compareLayer('DATA', wide, narrow).state).toBe('mismatch')
-    expect(compareLayer('SEMANTIC', undefined, image)).toMatchObject({ state: 'missing', note: 'Only B has a semantic layer.' })
+    expect(compareLayer('SEMANTIC', undefined, image)).toMatchObject({ state: 'missing', note: 'Only B has a semantic unit.' })
   })
 })
 
@@ -93,12 +143,24 @@ describe('verdict', () => {
     expect(compareUnits(result(), reencoded).verdict.kind).toBe('near-duplicate')
   })
 
-  it('near-duplicate, edited copy and different content by content similarity', () => {
+  it('near-duplicate, edited copy and different content by the content band', () => {
     const withContent = (n: number) =>
       result({ 'CONTENT-IMAGE-V0-64': flip(n), 'DATA-NONE-V0-64': flip(20), 'INSTANCE-NONE-V0-64': flip(30) })
     expect(compareUnits(result(), withContent(6)).verdict.kind).toBe('near-duplicate')
     expect(compareUnits(result(), withContent(12)).verdict.kind).toBe('edited-copy')
+    expect(compareUnits(result(), withContent(19)).verdict.kind).toBe('edited-copy')
     expect(compareUnits(result(), withContent(30)).verdict.kind).toBe('different')
+    // Two unrelated files whose units agree in 44–47 % of bits: different, not "half a match".
+    const unrelated = result({
+      'META-NONE-V0-64': flip(36), 'CONTENT-IMAGE-V0-64': flip(34), 'DATA-NONE-V0-64': flip(35), 'INSTANCE-NONE-V0-64': flip(31),
+    })
+    expect(compareUnits(result(), unrelated).verdict.kind).toBe('different')
+  })
+
+  it('files the server could not read by content (ISCC-SUM): judged by their data', () => {
+    const sum = (data: string) => [unit('DATA-NONE-V0-64', data), unit('INSTANCE-NONE-V0-64', flip(20))]
+    expect(compareUnits(sum(zero), sum(flip(4))).verdict.kind).toBe('near-duplicate')
+    expect(compareUnits(sum(zero), sum(flip(33))).verdict.kind).toBe('different')
   })
 
   it('semantically similar when only the semantic layer agrees', () => {
@@ -122,6 +184,8 @@ describe('verdict', () => {
   it('writes a plain-text report', () => {
     const report = comparisonReport('a.jpg', 'b.jpg', compareUnits(result(), result({ 'CONTENT-IMAGE-V0-64': flip(4) })))
     expect(report).toContain('A = a.jpg, B = b.jpg')
-    expect(report).toContain('CONTENT: 93.8 % match (4 of 64 bits differ)')
+    expect(report).toContain('CONTENT: same (4 of 64 bits differ (unrelated codes: about 32))')
+    expect(report).toContain('INSTANCE: identical – Bit-for-bit the same file.')
+    expect(report).not.toContain('%')
   })
 })

@@ -4,13 +4,23 @@ import { base64Utf8, formatBytes, percent } from '../src/lib/format'
 
 describe('runtime config', () => {
   it('falls back to defaults', () => {
-    expect(readRuntimeConfig(undefined)).toEqual({ semanticDefault: true, storageExpiry: 3600 })
+    expect(readRuntimeConfig(undefined)).toEqual({
+      semanticDefault: true, storageExpiry: 3600, privateFiles: true, sourceUrl: '', imprintUrl: '',
+    })
     expect(readRuntimeConfig('nope')).toEqual(DEFAULT_CONFIG)
   })
   it('merges partial and ignores wrongly typed values', () => {
-    expect(readRuntimeConfig({ semanticDefault: false })).toEqual({ semanticDefault: false, storageExpiry: 3600 })
-    expect(readRuntimeConfig({ storageExpiry: 600, semanticDefault: 'no' })).toEqual({ semanticDefault: true, storageExpiry: 600 })
+    expect(readRuntimeConfig({ semanticDefault: false })).toEqual({ ...DEFAULT_CONFIG, semanticDefault: false })
+    expect(readRuntimeConfig({ storageExpiry: 600, semanticDefault: 'no' })).toEqual({ ...DEFAULT_CONFIG, storageExpiry: 600 })
     expect(readRuntimeConfig({ storageExpiry: -5 })).toEqual(DEFAULT_CONFIG)
+    expect(readRuntimeConfig({ privateFiles: false, sourceUrl: 'https://example.org/src' })).toEqual({
+      ...DEFAULT_CONFIG, privateFiles: false, sourceUrl: 'https://example.org/src',
+    })
+  })
+  it('takes footer links only as http(s) URLs', () => {
+    expect(readRuntimeConfig({ sourceUrl: 'javascript:alert(1)' }).sourceUrl).toBe('')
+    expect(readRuntimeConfig({ imprintUrl: 'not a url' }).imprintUrl).toBe('')
+    expect(readRuntimeConfig({ imprintUrl: 'http://example.org/imprint' }).imprintUrl).toBe('http://example.org/imprint')
   })
 })
 

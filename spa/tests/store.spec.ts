@@ -84,4 +84,51 @@ describe('store', () => {
     await store.remove(a.id)
     expect(store.find(b.id)?.compareWith).toBeUndefined()
   })
+
+  it('keeps the newest results open and collapses older finished ones', async () => {
+    const store = createStore(fakeApi() as unknown as Api)
+    store.addFiles([1, 2, 3, 4, 5].map((n) => new File([String(n)], `${n}.txt`)), { semantic: false, granular: false })
+    for (let i = 0; i < 6; i++) await flush()
+    store.addText('six', { semantic: false, granular: false })
+    for (let i = 0; i < 3; i++) await flush()
+    const open = store.state.cards.filter((c) => !c.collapsed).map((c) => c.label)
+    expect(open).toEqual(['six', '5.txt', '4.txt'])
+    // What the user opened stays open.
+    store.setCollapsed(store.state.cards[4].id, false)
+    store.addText('seven', { semantic: false, granular: false })
+    expect(store.state.cards[5].collapsed).toBe(false)
+    store.setAllCollapsed(true)
+    expect(store.state.cards.every((c) => c.collapsed)).toBe(true)
+  })
+
+  it('announces results in one live message and clears all cards with their uploads', async () => {
+    const api = fakeApi()
+    const store = createStore(api as unknown as Api)
+    store.addFiles([new File(['a'], 'a.txt')], { semantic: false, granular: false })
+    await flush()
+    await flush()
+    expect(store.state.announcement).toBe('a.txt: ISCC ready.')
+    store.announce('a.txt: ISCC ready.')
+    expect(store.state.announcement).not.toBe('a.txt: ISCC ready.') // repeated text is still a change
+    store.addText('b', { semantic: false, granular: false })
+    await flush()
+    await flush()
+    await store.clearAll()
+    expect(store.state.cards).toEqual([])
+    expect(api.deleteMedia.mock.calls.map((call) => call[0]).sort()).toEqual(['media1', 'media2'])
+    expect(store.state.announcement).toBe('All 2 results removed.')
+  })
+
+  it('explains a 422 for a file in plain words, naming its type', async () => {
+    const api = fakeApi({
+      generate: vi.fn(async () => {
+        throw new ApiError(422, 'Unprocessable Entity', 'ISCC processing error.')
+      }),
+    })
+    const store = createStore(api as unknown as Api)
+    const [card] = store.addFiles([new File(['x'], 'broken.jpg', { type: 'image/jpeg' })], { semantic: false, granular: false })
+    await flush()
+    expect(store.find(card.id)?.error).toMatch(/could not read this file \(JPEG image\)/)
+    expect(store.find(card.id)?.retryable).toBe(false)
+  })
 })

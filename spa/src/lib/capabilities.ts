@@ -5,9 +5,11 @@ export interface Capabilities {
   semantic: { text: boolean; image: boolean } | null
   /** Enabled endpoint groups; `null` when unknown. */
   plugins: string[] | null
+  /** Media modes the server can process (audio/video need external tools); `null` when unknown. */
+  modes: Record<string, boolean> | null
 }
 
-export const UNKNOWN: Capabilities = { semantic: null, plugins: null }
+export const UNKNOWN: Capabilities = { semantic: null, plugins: null, modes: null }
 
 /** Read the parts of a status report the app cares about, tolerating any shape. */
 export function capabilitiesFromStatus(status: unknown): Capabilities {
@@ -25,7 +27,12 @@ export function capabilitiesFromStatus(status: unknown): Capabilities {
   if (reported && typeof reported === 'object') {
     semantic = { text: reported.text === true, image: reported.image === true }
   }
-  return { semantic, plugins }
+  let modes: Capabilities['modes'] = null
+  const reportedModes = iscc?.modes
+  if (reportedModes && typeof reportedModes === 'object') {
+    modes = Object.fromEntries(Object.entries(reportedModes).map(([mode, on]) => [mode, on === true]))
+  }
+  return { semantic, plugins, modes }
 }
 
 /** Whether the Semantic toggle can do anything on this server. */
@@ -56,4 +63,35 @@ export function effectiveSemantic(requested: boolean, mimeType: string, caps: Ca
 /** Whether an endpoint group is enabled (unknown counts as enabled). */
 export function hasPlugin(caps: Capabilities, name: string): boolean {
   return caps.plugins === null || caps.plugins.includes(name)
+}
+
+/**
+ * Media types iscc-sdk 0.9 can write metadata into, by mode (its EMBEDDERS): images through
+ * exiv2 (which cannot write GIF, BMP, AVIF or HEIC) and its own SVG writer; text only for PDF,
+ * EPUB and DOCX (plain text and other documents answer 422); audio through TagLib for every
+ * audio type it reads; video through ffmpeg.
+ */
+const EMBEDDABLE: Record<string, ReadonlySet<string> | 'all'> = {
+  image: new Set(['image/jpeg', 'image/png', 'image/tiff', 'image/vnd.adobe.photoshop', 'application/postscript', 'image/svg+xml']),
+  text: new Set([
+    'application/pdf',
+    'application/epub+zip',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  ]),
+  audio: 'all',
+  video: 'all',
+}
+
+/**
+ * Whether the server can embed a title and description into a stored result: the metadata
+ * group is on, the file's mode and type have a writer, and the mode's tools are installed
+ * (the embedded copy is processed again).
+ */
+export function embedOffered(caps: Capabilities, result: { media_id?: string; mode?: string; mediatype?: string } | undefined): boolean {
+  if (!result?.media_id || !result.mode || !hasPlugin(caps, 'metadata')) return false
+  const writable = EMBEDDABLE[result.mode]
+  if (!writable) return false
+  if (caps.modes && caps.modes[result.mode] === false) return false
+  if (writable === 'all') return true
+  return writable.has((result.mediatype ?? '').split(';')[0].trim().toLowerCase())
 }

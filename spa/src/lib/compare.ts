@@ -47,10 +47,50 @@ export function hammingDistance(a: string, b: string): number {
   return distance
 }
 
-/** Share of equal bits, 0…1. */
-export function similarity(a: string, b: string): number {
-  if (!a.length) return 0
-  return 1 - hammingDistance(a, b) / a.length
+/**
+ * Probability that two unrelated codes (independent random bits) differ in at most `distance`
+ * of `bits` positions: the binomial tail with p = 1/2, summed in logs so 256 bits stay finite.
+ */
+export function chanceOfDistance(distance: number, bits: number): number {
+  if (bits <= 0) return 1
+  const top = Math.min(Math.floor(distance), bits)
+  if (top < 0) return 0
+  const log2n = bits * Math.LN2
+  let logChoose = 0 // log C(bits, 0)
+  let sum = 0
+  for (let k = 0; k <= top; k++) {
+    if (k > 0) logChoose += Math.log((bits - k + 1) / k)
+    sum += Math.exp(logChoose - log2n)
+  }
+  return Math.min(1, sum)
+}
+
+/**
+ * How alike one unit of two results is. Unrelated codes differ in about half their bits
+ * (32 of 64), so a share of equal bits ("47 % match") says nothing by itself; the bands say how
+ * far a distance is from what chance gives. The Instance unit is a checksum: identical or not.
+ */
+export type Band = 'same' | 'similar' | 'unrelated' | 'identical' | 'different'
+
+/** "Same": at most a quarter of the distance chance gives (8 of 64 bits, 32 of 256). */
+export const SAME_SHARE = 0.25
+/** "Similar": unrelated codes come this close less than once in a thousand (≤ 19 of 64 bits). */
+export const SIMILAR_CHANCE = 1e-3
+
+export const BAND_LABEL: Record<Band, string> = {
+  same: 'Same',
+  similar: 'Similar',
+  unrelated: 'Unrelated',
+  identical: 'Identical',
+  different: 'Different',
+}
+
+/** The band of a Hamming distance for one unit (layer) of `bits` bits. */
+export function bandOf(layer: Layer, distance: number, bits: number): Band {
+  if (layer === 'INSTANCE') return distance === 0 ? 'identical' : 'different'
+  if (distance <= (bits / 2) * SAME_SHARE) return 'same'
+  if (chanceOfDistance(distance, bits) < SIMILAR_CHANCE) return 'similar'
+  return 'unrelated'
 }
 
 export type LayerState = 'compared' | 'missing' | 'mismatch'
@@ -64,40 +104,34 @@ export interface LayerComparison {
   equal?: boolean[]
   distance?: number
   bits?: number
-  similarity?: number
+  band?: Band
   note: string
 }
 
-/** Similarity at or above which a perceptual layer counts as "the same content". */
-export const SAME = 0.97
-/** Similarity at or above which a perceptual layer counts as "similar". */
-export const SIMILAR = 0.875
-/** Below this even edited copies do not reach; between it and SIMILAR the copy is edited. */
-export const RELATED = 0.75
+const WHAT: Record<Exclude<Layer, 'INSTANCE'>, string> = {
+  META: 'metadata (title, description)',
+  SEMANTIC: 'meaning',
+  CONTENT: 'perceptual content',
+  DATA: 'data',
+}
 
-function layerNote(layer: Layer, sim: number): string {
-  if (sim === 1) {
-    return {
-      META: 'Same metadata (title, description).',
-      SEMANTIC: 'Same meaning.',
-      CONTENT: 'Same perceptual content.',
-      DATA: 'Same data.',
-      INSTANCE: 'Bit-for-bit the same file.',
-    }[layer]
+function layerNote(layer: Layer, band: Band, distance: number): string {
+  if (layer === 'INSTANCE') {
+    return band === 'identical'
+      ? 'Bit-for-bit the same file.'
+      : 'Different files: any changed byte changes this checksum completely.'
   }
-  if (layer === 'INSTANCE') return 'Different files (any change of bytes changes this layer).'
-  if (layer === 'META') return sim >= SIMILAR ? 'Similar metadata.' : 'Different metadata.'
-  if (sim >= SAME) return 'Practically the same.'
-  if (sim >= SIMILAR) return 'Very similar.'
-  if (sim >= RELATED) return 'Somewhat similar.'
-  return 'Different.'
+  const what = WHAT[layer]
+  if (band === 'same') return distance === 0 ? `The same ${what}.` : `Practically the same ${what}.`
+  if (band === 'similar') return `Similar ${what}: far closer than unrelated files come by chance.`
+  return `Unrelated ${what}: about as far apart as two random codes.`
 }
 
 /** Compare one layer of two results. */
 export function compareLayer(layer: Layer, a?: UnitInfo, b?: UnitInfo): LayerComparison {
   if (!a || !b) {
     const missing = !a && !b ? 'Neither has' : !a ? 'Only B has' : 'Only A has'
-    return { layer, state: 'missing', a, b, note: `${missing} a ${layer.toLowerCase()} layer.` }
+    return { layer, state: 'missing', a, b, note: `${missing} a ${layer.toLowerCase()} unit.` }
   }
   if (a.bits.length !== b.bits.length) {
     return { layer, state: 'mismatch', a, b, note: `Not comparable: ${a.bits.length} vs ${b.bits.length} bits.` }
@@ -110,11 +144,17 @@ export function compareLayer(layer: Layer, a?: UnitInfo, b?: UnitInfo): LayerCom
   }
   const equal = Array.from(a.bits, (bit, i) => bit === b.bits[i])
   const distance = equal.filter((same) => !same).length
-  const sim = 1 - distance / a.bits.length
+  const band = bandOf(layer, distance, a.bits.length)
   return {
-    layer, state: 'compared', a, b, equal, distance, bits: a.bits.length, similarity: sim,
-    note: layerNote(layer, sim),
+    layer, state: 'compared', a, b, equal, distance, bits: a.bits.length, band,
+    note: layerNote(layer, band, distance),
   }
+}
+
+/** "4 of 64 bits differ (unrelated codes: about 32)"; the Instance checksum gets no count. */
+export function distanceText(layer: LayerComparison): string {
+  if (layer.state !== 'compared' || layer.layer === 'INSTANCE' || layer.bits === undefined) return ''
+  return `${layer.distance} of ${layer.bits} bits differ (unrelated codes: about ${layer.bits / 2})`
 }
 
 export type VerdictKind =
@@ -137,37 +177,39 @@ export interface Comparison {
   verdict: Verdict
 }
 
-function sim(layers: LayerComparison[], layer: Layer): number | undefined {
+function compared(layers: LayerComparison[], layer: Layer): LayerComparison | undefined {
   const found = layers.find((l) => l.layer === layer)
-  return found?.state === 'compared' ? found.similarity : undefined
+  return found?.state === 'compared' ? found : undefined
 }
 
-/** Decide what two results are to each other from their per-layer similarities. */
+const alike = (band?: Band) => band === 'same' || band === 'similar'
+
+/** Decide what two results are to each other from the bands of their units. */
 export function verdictOf(layers: LayerComparison[]): Verdict {
-  const instance = sim(layers, 'INSTANCE')
-  const data = sim(layers, 'DATA')
-  const content = sim(layers, 'CONTENT')
-  const semantic = sim(layers, 'SEMANTIC')
-  const meta = sim(layers, 'META')
-  if (instance === 1 && (data === undefined || data === 1)) {
+  const instance = compared(layers, 'INSTANCE')
+  const data = compared(layers, 'DATA')
+  const content = compared(layers, 'CONTENT')
+  const semantic = compared(layers, 'SEMANTIC')
+  const meta = compared(layers, 'META')
+  if (instance?.band === 'identical' && (data === undefined || data.distance === 0)) {
     return { kind: 'identical', title: 'Identical files', explanation: 'Every byte is the same.' }
   }
-  if (content !== undefined) {
-    if (content >= SAME && meta !== undefined && meta < 1 && data !== undefined && data >= SIMILAR) {
+  if (content) {
+    if (content.band === 'same' && meta && (meta.distance ?? 0) > 0 && alike(data?.band)) {
       return {
         kind: 'metadata-edit',
         title: 'Same content, different metadata',
         explanation: 'Content and data match; the embedded title or description differs.',
       }
     }
-    if (content >= SIMILAR) {
+    if (content.band === 'same') {
       return {
         kind: 'near-duplicate',
         title: 'Near-duplicate',
         explanation: 'The content is practically the same (re-encoded, resized or lightly changed).',
       }
     }
-    if (content >= RELATED) {
+    if (content.band === 'similar') {
       return {
         kind: 'edited-copy',
         title: 'Edited copy',
@@ -175,28 +217,35 @@ export function verdictOf(layers: LayerComparison[]): Verdict {
       }
     }
   }
-  if (semantic !== undefined && semantic >= SIMILAR) {
+  if (alike(semantic?.band)) {
     return {
       kind: 'semantically-similar',
       title: 'Semantically similar',
       explanation: 'Different content that means much the same thing.',
     }
   }
-  if (content === undefined && semantic === undefined) {
-    if (data !== undefined && data >= SIMILAR) {
+  if (!content && !semantic) {
+    if (alike(data?.band)) {
       return {
         kind: 'near-duplicate',
         title: 'Near-duplicate data',
-        explanation: 'No comparable content layer, but the raw data is very similar.',
+        explanation: 'No comparable content unit, but the raw data is much closer than chance.',
       }
     }
-    return {
-      kind: 'not-comparable',
-      title: 'Not comparable',
-      explanation: 'The two have no content layer of the same kind (for example an image and a text).',
+    const mismatch = layers.some((l) => (l.layer === 'CONTENT' || l.layer === 'SEMANTIC') && l.state === 'mismatch')
+    if (mismatch || !data) {
+      return {
+        kind: 'not-comparable',
+        title: 'Not comparable',
+        explanation: 'The two have no content unit of the same kind (for example an image and a text).',
+      }
     }
   }
-  return { kind: 'different', title: 'Different content', explanation: 'No layer suggests the two are related.' }
+  return {
+    kind: 'different',
+    title: 'Different content',
+    explanation: 'No unit is closer than unrelated files come by chance.',
+  }
 }
 
 /** Compare two explained ISCCs layer by layer. */
@@ -213,9 +262,9 @@ export function compareUnits(a: ExplainUnit[], b: ExplainUnit[]): Comparison {
 export function comparisonReport(labelA: string, labelB: string, comparison: Comparison): string {
   const lines = [`ISCC comparison: A = ${labelA}, B = ${labelB}`, `Verdict: ${comparison.verdict.title}`]
   for (const layer of comparison.layers) {
-    if (layer.state === 'compared') {
-      const pct = ((layer.similarity ?? 0) * 100).toFixed(1)
-      lines.push(`${layer.layer}: ${pct} % match (${layer.distance} of ${layer.bits} bits differ) – ${layer.note}`)
+    if (layer.state === 'compared' && layer.band) {
+      const count = distanceText(layer)
+      lines.push(`${layer.layer}: ${BAND_LABEL[layer.band].toLowerCase()}${count ? ` (${count})` : ''} – ${layer.note}`)
     } else {
       lines.push(`${layer.layer}: ${layer.note}`)
     }

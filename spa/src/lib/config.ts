@@ -5,12 +5,30 @@ export interface RuntimeConfig {
   semanticDefault: boolean
   /** Seconds after which the server deletes uploads. */
   storageExpiry: number
+  /** Whether only the uploader may download, delete or embed into an upload. */
+  privateFiles: boolean
+  /** Footer links of the operator ("" = no link). */
+  sourceUrl: string
+  imprintUrl: string
 }
 
 export const DEFAULT_CONFIG: Readonly<RuntimeConfig> = Object.freeze({
   semanticDefault: true,
   storageExpiry: 3600,
+  privateFiles: true,
+  sourceUrl: '',
+  imprintUrl: '',
 })
+
+function webUrl(value: unknown): string {
+  if (typeof value !== 'string') return ''
+  try {
+    const url = new URL(value)
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : ''
+  } catch {
+    return ''
+  }
+}
 
 /** Merge whatever the page provides over the defaults, ignoring values of the wrong type. */
 export function readRuntimeConfig(raw: unknown): RuntimeConfig {
@@ -25,6 +43,9 @@ export function readRuntimeConfig(raw: unknown): RuntimeConfig {
   ) {
     config.storageExpiry = Math.round(source.storageExpiry)
   }
+  if (typeof source.privateFiles === 'boolean') config.privateFiles = source.privateFiles
+  config.sourceUrl = webUrl(source.sourceUrl)
+  config.imprintUrl = webUrl(source.imprintUrl)
   return config
 }
 

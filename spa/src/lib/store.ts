@@ -3,6 +3,7 @@
 import { reactive } from 'vue'
 import { capabilitiesFromStatus, effectiveSemantic, UNKNOWN, type Capabilities } from './capabilities'
 import { api, ApiError, describeError, isRetryable, type Api, type InlineMetadata, type IsccDetail, type IsccMetadata, type IsccOptions } from './api'
+import { explainProcessingError } from './filetypes'
 
 export type CardKind = 'file' | 'text' | 'code'
 export type CardStatus = 'queued' | 'uploading' | 'processing' | 'done' | 'decoded' | 'failed'
@@ -40,16 +41,52 @@ export interface Card {
   embedError?: string
   /** Card whose result is docked into this one for comparison. */
   compareWith?: number
+  /** The media type the browser gave the file (names the type in error messages). */
+  fileType?: string
+  /** Shown as one line (head only). */
+  collapsed?: boolean
+  /** The user opened or closed this card, so it is never collapsed automatically. */
+  userToggled?: boolean
 }
 
 const MAX_PARALLEL_UPLOADS = 2
+/** Finished cards beyond the newest few collapse to one line, so a long feed stays short. */
+export const KEEP_OPEN = 3
 
-export function createStore(client: Api = api, now: () => number = () => Date.now()) {
-  const state = reactive({ cards: [] as Card[], caps: UNKNOWN as Capabilities })
+export interface StoreOptions {
+  /** Cards to start with (restored from sessionStorage). */
+  initial?: Card[]
+}
+
+export function createStore(client: Api = api, now: () => number = () => Date.now(), options: StoreOptions = {}) {
+  const state = reactive({
+    cards: [...(options.initial ?? [])] as Card[],
+    caps: UNKNOWN as Capabilities,
+    /** The one polite live-region message (results, verdicts, removals). */
+    announcement: '',
+    /** Ids of the cards the user added last (the page brings them into view). */
+    added: [] as number[],
+  })
   const controllers = new Map<number, AbortController>()
   const queue: number[] = []
   let active = 0
-  let nextId = 1
+  let nextId = Math.max(0, ...state.cards.map((card) => card.id)) + 1
+
+  /** Say something in the live region (the same text twice is still announced). */
+  function announce(text: string): void {
+    state.announcement = state.announcement === text ? `${text}\u00a0` : text
+  }
+
+  const settled = (card: Card) => card.status === 'done' || card.status === 'decoded' || card.status === 'failed'
+
+  function autoCollapse(): void {
+    state.cards.forEach((card, index) => {
+      if (index >= KEEP_OPEN && !card.userToggled && settled(card) && card.compareWith === undefined &&
+          !state.cards.some((other) => other.compareWith === card.id)) {
+        card.collapsed = true
+      }
+    })
+  }
 
   function find(id: number): Card | undefined {
     return state.cards.find((card) => card.id === id)
@@ -57,7 +94,15 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
 
   function add(card: Omit<Card, 'id' | 'startedAt' | 'mediaIds' | 'embedding' | 'loaded' | 'total'>): Card {
     state.cards.unshift({ id: nextId++, startedAt: now(), mediaIds: [], embedding: false, loaded: 0, total: 0, ...card })
+    autoCollapse()
     return state.cards[0] // the reactive proxy
+  }
+
+  function finished(card: Card): void {
+    card.finishedAt = now()
+    autoCollapse()
+    if (card.status === 'failed') announce(`${card.label}: failed. ${card.error ?? ''}`.trim())
+    else announce(`${card.label}: ${card.status === 'decoded' ? 'decoded' : 'ISCC ready'}.`)
   }
 
   async function explainInto(card: Card, iscc: string): Promise<void> {
@@ -97,13 +142,13 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
       card.status = 'processing'
       await explainInto(card, result.iscc)
       card.status = 'done'
-      card.finishedAt = now()
+      finished(card)
     } catch (error) {
       if (!find(id)) return
       card.status = 'failed'
-      card.error = describeError(error)
+      card.error = explainProcessingError(error, card.fileName, card.fileType ?? '') ?? describeError(error)
       card.retryable = isRetryable(error)
-      card.finishedAt = now()
+      finished(card)
     } finally {
       controllers.delete(id)
     }
@@ -149,12 +194,14 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
         status: 'queued',
         fileName: file.name || 'unnamed file',
         body: file,
+        fileType: file.type,
         options: optionsFor(options, file.type),
         previewUrl: previewable && typeof URL.createObjectURL === 'function' ? URL.createObjectURL(file) : undefined,
       })
       added.push(card)
       enqueue(card)
     }
+    state.added = added.map((card) => card.id)
     return added
   }
 
@@ -169,15 +216,18 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
       fileName: 'pasted-text.txt',
       body,
       snippet: text.slice(0, 600),
+      fileType: 'text/plain',
       options: optionsFor(options, 'text/plain'),
     })
     enqueue(card)
+    state.added = [card.id]
     return card
   }
 
   /** Decode an (already validated) ISCC with the explain endpoint. */
   async function addCode(code: string): Promise<Card> {
     const card = add({ kind: 'code', label: code, status: 'processing', fileName: '' })
+    state.added = [card.id]
     try {
       card.detail = await client.explain(code)
       card.result = { iscc: card.detail.iscc }
@@ -187,7 +237,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
       card.status = 'failed'
       card.error = describeError(error)
     }
-    card.finishedAt = now()
+    finished(card)
     return card
   }
 
@@ -219,6 +269,29 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
     )
   }
 
+  /** Remove every card (and its uploads on the server). */
+  async function clearAll(): Promise<void> {
+    const ids = state.cards.map((card) => card.id)
+    await Promise.all(ids.map((id) => remove(id)))
+    announce(ids.length === 1 ? 'One result removed.' : `All ${ids.length} results removed.`)
+  }
+
+  /** Open or close one card (the user's choice sticks). */
+  function setCollapsed(id: number, collapsed: boolean): void {
+    const card = find(id)
+    if (!card) return
+    card.collapsed = collapsed
+    card.userToggled = true
+  }
+
+  /** Open or close all cards. */
+  function setAllCollapsed(collapsed: boolean): void {
+    for (const card of state.cards) {
+      card.collapsed = collapsed
+      card.userToggled = true
+    }
+  }
+
   /** Embed a title/description into a new file; the card switches to the new result. */
   async function embed(id: number, metadata: InlineMetadata): Promise<boolean> {
     const card = find(id)
@@ -232,9 +305,11 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
       card.previousIscc = card.previousIscc ?? card.result?.iscc
       card.result = result
       await explainInto(card, result.iscc)
+      announce(`${card.label}: metadata embedded, new ISCC ready.`)
       return true
     } catch (error) {
       card.embedError = describeError(error)
+      announce(`${card.label}: embedding failed. ${card.embedError}`)
       return false
     } finally {
       card.embedding = false
@@ -244,7 +319,10 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
   /** Dock card `otherId` into card `id` for comparison (undefined ejects it). */
   function setCompare(id: number, otherId: number | undefined): void {
     const card = find(id)
-    if (card) card.compareWith = otherId
+    if (!card) return
+    card.compareWith = otherId
+    const other = otherId === undefined ? undefined : find(otherId)
+    if (other) other.collapsed = false
   }
 
   /** Move the comparison into the other card, so A and B trade places. */
@@ -261,7 +339,10 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
     return state.cards.filter((card) => card.detail && (card.status === 'done' || card.status === 'decoded'))
   }
 
-  return { state, find, loadCapabilities, addFiles, addText, addCode, retry, remove, embed, setCompare, swapCompare, comparable }
+  return {
+    state, find, announce, loadCapabilities, addFiles, addText, addCode, retry, remove, clearAll, embed,
+    setCompare, swapCompare, comparable, setCollapsed, setAllCollapsed,
+  }
 }
 
 export type Store = ReturnType<typeof createStore>

@@ -37,5 +37,6 @@ from kernel.errors import (
 )
 from kernel.observe import request_error, request_jobs, request_labels, route_template
 from kernel.privacy import client_address, package_route
+from kernel.upload_observers import UploadObserver
 from kernel.uploads import decode_file_name, receive_upload
 from kernel.workers import Workers

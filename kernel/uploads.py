@@ -11,6 +11,7 @@ from kernel.bodies import body_chunks, check_content_length
 from kernel.context import current_actor, runtime
 from kernel.errors import BadRequest
 from kernel.storage import UploadMeta, new_media_id
+from kernel.upload_observers import UploadObserver, save_observed
 
 FILENAME_HEADER = "X-Upload-Filename"
 
@@ -36,8 +37,10 @@ def upload_content_type() -> str:
     return value
 
 
-async def receive_upload() -> UploadMeta:
+async def receive_upload(observer: UploadObserver | None = None) -> UploadMeta:
     """Stream the current request's body into a new package and return its record.
+
+    An ``observer`` sees every chunk while it is stored (see :mod:`kernel.upload_observers`).
 
     Raises:
         BadRequest: bad headers or an empty body.
@@ -57,5 +60,8 @@ async def receive_upload() -> UploadMeta:
     )
     chunks = body_chunks(request, limit=kernel.max_upload_size, idle_timeout=kernel.body_timeout)
     async with aclosing(chunks):
-        await rt.counted_storage.save_upload(meta, chunks)
+        if observer is None:
+            await rt.counted_storage.save_upload(meta, chunks)
+        else:
+            await save_observed(rt.counted_storage, meta, chunks, observer)
     return meta

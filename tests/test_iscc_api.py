@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import iscc_core
+import iscc_lib
 import pytest
 
 from kernel import ConfigError, create_app
@@ -121,6 +122,12 @@ def test_every_mode(api: httpx.Client, relative: str, mode: str) -> None:
     assert iscc_core.iscc_validate(body["iscc"])
     assert len(body["units"]) == 4
     assert body["datahash"].startswith("1e20")
+    # Data- and Instance-Code were hashed while the upload streamed in: they are the codes of
+    # reading the stored file (the service's options: 256 bits, wide, units)
+    read = iscc_lib.gen_sum_code_v0(str(sample(relative)), bits=256, wide=True, add_units=True)
+    assert (body["datahash"], body["filesize"]) == (read["datahash"], read["filesize"])
+    assert body["units"][2:] == read["units"]
+    assert body["iscc"] == iscc_lib.gen_iscc_code_v0(body["units"])["iscc"]
     explained = api.get(f"/api/v1/explain/{body['iscc']}")
     assert explained.status_code == 200
     assert len(explained.json()["units"]) == 4

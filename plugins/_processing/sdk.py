@@ -7,19 +7,23 @@ uses the programs configured (or found on PATH) and a missing one raises :class:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from plugins._processing.capabilities import SEMANTIC_MODELS, model_path, resolve_tools
 from plugins._processing.errors import ToolMissing
+from plugins._processing.hashing import sum_meta
 from plugins._processing.settings import LIBRARY_DEFAULTS
 
 #: Tool paths resolved for this worker process.
 TOOLS: dict[str, str | None] = {}
 _CONFIGURED: list[Mapping[str, Any]] = []
+#: The Data/Instance digests streamed while the current job's file was uploaded (if any).
+_STREAMED: list[Mapping[str, Any]] = []
 
 
 def apply_library_defaults(model_dir: str = "") -> None:
@@ -100,8 +104,39 @@ def configure(config: Mapping[str, Any]) -> Any:
     for tool in ("ffmpeg", "ffprobe", "fpcalc"):
         setattr(iscc_sdk.tools, f"{tool}_bin", _binary(tool))
     _point_image_model(model_dir)
+    _use_streamed_sum(iscc_sdk)
     _CONFIGURED[:] = [dict(config)]
     return iscc_sdk
+
+
+def _use_streamed_sum(iscc_sdk: Any) -> None:
+    """Make ``code_iscc`` take its Data- and Instance-Code from the streamed digests, when the
+    job has them, instead of reading the whole file once more."""
+    import iscc_sdk.main
+
+    original = iscc_sdk.main.code_sum
+    if getattr(original, "streamed", False):
+        return
+
+    def code_sum(fp: Any, **options: Any) -> Any:
+        if _STREAMED and os.path.getsize(fp) == _STREAMED[0]["filesize"]:
+            opts = iscc_sdk.sdk_opts.override(options)
+            return iscc_sdk.IsccMeta.model_construct(
+                **sum_meta(_STREAMED[0], opts.bits, opts.wide, opts.add_units))
+        return original(fp, **options)
+
+    code_sum.streamed = True  # type: ignore[attr-defined]
+    iscc_sdk.main.code_sum = code_sum
+
+
+@contextlib.contextmanager
+def streamed_sum(digests: Mapping[str, Any] | None) -> Iterator[None]:
+    """Within the block, ``code_sum`` uses ``digests`` (from :mod:`.hashing`) when given."""
+    _STREAMED[:] = [digests] if digests else []
+    try:
+        yield
+    finally:
+        _STREAMED.clear()
 
 
 def _point_image_model(model_dir: str) -> None:

@@ -102,7 +102,8 @@ def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None) -> d
 
 
 def iscc_job(path: str, semantic: bool | None, granular: bool | None,
-             semantic_modes: tuple[str, ...] = ()) -> dict[str, Any]:
+             semantic_modes: tuple[str, ...] = (),
+             streamed: dict[str, Any] | None = None) -> dict[str, Any]:
     """Compute the ISCC of a file.
 
     Args:
@@ -110,6 +111,9 @@ def iscc_job(path: str, semantic: bool | None, granular: bool | None,
         semantic: Add a Semantic-Code unit (text, image); ``None`` uses ISCC_SDK_EXPERIMENTAL.
         granular: Include granular features; ``None`` uses ISCC_SDK_GRANULAR.
         semantic_modes: Modes whose semantic model the server has.
+        streamed: The file's digests hashed while it was uploaded
+            (:meth:`plugins._processing.hashing.StreamedSum.digests`): the Data- and
+            Instance-Code come from them instead of another pass over the file.
 
     Returns:
         The ISCC metadata as JSON-ready dict (by alias, without nulls).
@@ -119,7 +123,10 @@ def iscc_job(path: str, semantic: bool | None, granular: bool | None,
     if semantic is None:
         semantic = bool(idk.sdk_opts.experimental)
     semantic = _check_mode(idk, fp, semantic, semantic_modes)
-    return _code_iscc(idk, fp, semantic, granular)
+    from plugins._processing.sdk import streamed_sum
+
+    with streamed_sum(streamed):
+        return _code_iscc(idk, fp, semantic, granular)
 
 
 def extract_job(path: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ from kernel import (
 )
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.errors import ProcessingFailed
+from plugins._processing.hashing import StreamedSum
 from plugins._processing.query import query_bool
 from plugins._processing.settings import shared_processing
 from plugins._processing.work import iscc_job
@@ -38,11 +39,11 @@ SEMANTIC_UNAVAILABLE = "Semantic codes are not available on this server."
 
 
 async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
-                   modes: tuple[str, ...]) -> dict[str, Any]:
+                   modes: tuple[str, ...], streamed: dict[str, Any]) -> dict[str, Any]:
     storage = get_storage()
     async with storage.local_file(meta) as path:
         try:
-            result = await run_sync(iscc_job, str(path), semantic, granular, modes)
+            result = await run_sync(iscc_job, str(path), semantic, granular, modes, streamed)
         except JobTimeout:
             raise UnprocessableEntity("ISCC processing timed out.") from None
         except ProcessingFailed as exc:
@@ -63,9 +64,10 @@ async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
     modes = semantic_modes(model_dir) if semantic else ()
     if semantic and not modes:
         raise UnprocessableEntity(SEMANTIC_UNAVAILABLE)
-    meta = await receive_upload()
+    hashed = StreamedSum()  # Data- and Instance-Code hashed while the body streams in
+    meta = await receive_upload(hashed)
     try:
-        result = await _process(meta, semantic, granular, modes)
+        result = await _process(meta, semantic, granular, modes, hashed.digests())
     except BaseException:
         with trio.CancelScope(shield=True):
             await get_storage().delete(meta.media_id)

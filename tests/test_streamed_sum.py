@@ -1,0 +1,71 @@
+"""Data- and Instance-Code hashed while receiving (plugins/_processing/hashing.py) are the codes
+iscc-sdk computes from the stored file, for every sample, and the worker really uses them.
+
+Over HTTP, tests/test_iscc_api.py checks them for every media mode (test_every_mode) and for
+the ISCC-SUM fallback (test_unsupported_type_falls_back_to_wide_iscc_sum)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import iscc_lib
+import iscc_samples
+import pytest
+
+from plugins._processing.hashing import StreamedSum, sum_meta
+from plugins._processing.settings import ProcessingSettings
+from plugins._processing.work import init_worker, iscc_job
+
+SAMPLES = sorted(Path(p) for p in iscc_samples.all())
+#: (bits, wide, add_units): iscc-sdk's defaults, the service's, and the others in between.
+OPTIONS = [(64, False, False), (256, True, True), (128, False, True), (256, False, True)]
+
+
+def streamed(data: bytes, seed: int = 0) -> dict:
+    """Feed ``data`` in random chunk sizes, as uploads arrive."""
+    hashed = StreamedSum()
+    rng = random.Random(seed)
+    at = 0
+    while at < len(data):
+        size = rng.choice([1, 7, 4096, 65536, 300_001, 1 << 20])
+        hashed.update(data[at:at + size])
+        at += size
+    return hashed.digests()
+
+
+def test_every_sample_hashes_as_iscc_sdk_would():
+    for index, path in enumerate(SAMPLES):
+        digests = streamed(path.read_bytes(), index)
+        for bits, wide, add_units in OPTIONS:
+            expected = dict(iscc_lib.gen_sum_code_v0(str(path), bits=bits, wide=wide,
+                                                     add_units=add_units))
+            assert sum_meta(digests, bits, wide, add_units) == expected, (path.name, bits)
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[ProcessPoolExecutor]:
+    """A worker process configured like the server's (iscc-sdk loaded once)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=init_worker,
+                             initargs=(ProcessingSettings().worker_config(),)) as pool:
+        yield pool
+
+
+def test_the_job_takes_data_and_instance_code_from_the_stream(worker, tmp_path):
+    # two files of one size: given the other's digests, the job must report the other's
+    # Data- and Instance-Code, so they cannot have come from reading the file
+    mine, other = tmp_path / "mine.bin", tmp_path / "other.bin"
+    mine.write_bytes(random.Random(1).randbytes(100_000))
+    other.write_bytes(random.Random(2).randbytes(100_000))
+    told = worker.submit(iscc_job, str(mine), False, None, (),
+                         streamed(other.read_bytes())).result()
+    assert told == worker.submit(iscc_job, str(other), False, None).result() | {
+        "filename": "mine.bin"}
+    # digests of another size are not this file's: the job reads the file itself
+    wrong_size = streamed(b"x" * 10)
+    assert (worker.submit(iscc_job, str(mine), False, None, (), wrong_size).result()
+            == worker.submit(iscc_job, str(mine), False, None).result())

@@ -90,6 +90,9 @@ class KernelSettings:
     warm_workers: bool = False
     #: Seconds in-flight requests get to finish when the server is asked to stop.
     graceful_timeout: float = attrs.field(default=30.0, validator=_not_negative)
+    #: HTTP server processes on the one port (SO_REUSEPORT); ``max_workers`` and ``max_queue``
+    #: are shared among them, and only the first runs the sweeper.
+    http_processes: int = attrs.field(default=1, validator=_positive)
 
 
 @attrs.frozen

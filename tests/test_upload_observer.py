@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import blake3
 import httpx
+import pytest
 import trio
 
 from tests import observer_plugin
@@ -51,6 +52,9 @@ async def test_failing_observer_fails_the_upload_and_leaves_no_package(make_app,
     assert packages(media_path) == []
 
 
+# httpx leaves its request-body generator unclosed when the server answers before the body
+# is fully sent (the point here); that is the client's artefact, not the server's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_over_limit_with_observer_is_413_and_leaves_no_package(make_app, media_path):
     app = observed_app(make_app, max_upload_size=1_000_000)
     async with serve_live(app) as url, httpx.AsyncClient(base_url=url) as http:

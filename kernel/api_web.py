@@ -16,6 +16,7 @@ from kernel.context import (
     label_request,
     media_location,
     media_url,
+    open_job,
     plugin_settings,
     quiet_route,
     require_access,
@@ -28,6 +29,7 @@ from kernel.errors import (
     HttpError,
     InsufficientStorage,
     JobTimeout,
+    JobTooComplex,
     NotFound,
     PayloadTooLarge,
     RequestTimeout,
@@ -39,4 +41,4 @@ from kernel.observe import request_error, request_jobs, request_labels, route_te
 from kernel.privacy import client_address, package_route
 from kernel.upload_observers import UploadObserver
 from kernel.uploads import decode_file_name, receive_upload
-from kernel.workers import Workers
+from kernel.workers import Job, Workers

@@ -14,6 +14,8 @@ from kernel.errors import BadRequest, PayloadTooLarge, RequestTimeout
 
 #: Bytes a large upload is handed to storage in (at most ``HIGH_WATER`` are ever buffered).
 READ_CHUNK = HIGH_WATER // 2
+#: Deepest nesting of arrays and objects a JSON body may have.
+MAX_JSON_DEPTH = 64
 
 
 async def body_chunks(request: Request, *, limit: int, idle_timeout: float,
@@ -62,19 +64,51 @@ def check_content_length(request: Request, limit: int) -> None:
         raise PayloadTooLarge(f"Upload exceeds the maximum size of {limit} bytes.")
 
 
-async def read_json(request: Request, *, limit: int, idle_timeout: float) -> Any:
-    """Read and parse a JSON body of at most ``limit`` bytes.
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (iteratively, no recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_json(data: bytes | bytearray, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse a JSON body.
 
     Raises:
-        BadRequest: the body is not UTF-8 JSON.
-        PayloadTooLarge: the body is larger than ``limit``.
+        BadRequest: not UTF-8 JSON, or nested deeper than ``max_depth``.
+    """
+    too_deep = BadRequest(f"The request body nests deeper than {max_depth} levels.")
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise too_deep from None
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if json_depth(value) > max_depth:
+        raise too_deep
+    return value
+
+
+async def read_json(request: Request, *, limit: int, idle_timeout: float) -> Any:
+    """Read and parse a JSON body of at most ``limit`` bytes, counted while it streams in.
+
+    Raises:
+        BadRequest: the body is not UTF-8 JSON, or nests deeper than :data:`MAX_JSON_DEPTH`.
+        PayloadTooLarge: the body is larger than ``limit`` (before more than that is read).
     """
     check_content_length(request, limit)
     data = bytearray()
     async for chunk in body_chunks(request, limit=limit, idle_timeout=idle_timeout,
                                    allow_empty=True):
         data += chunk
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("The request body is not valid JSON.") from None
+    return parse_json(data)

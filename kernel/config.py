@@ -86,6 +86,15 @@ class KernelSettings:
     #: Scheduling niceness added to worker processes, so the event loop (accepting, streaming,
     #: answering) is never starved by CPU-bound jobs; 0 keeps the server's own priority.
     worker_niceness: int = attrs.field(default=5, validator=_not_negative)
+    #: Address-space data limit (``RLIMIT_DATA``) of each worker and each tool it starts, in
+    #: bytes; a job that hits it answers 422 and its worker is replaced. 0: no limit.
+    worker_memory_limit: int = attrs.field(default=2_147_483_648, validator=_not_negative)
+    #: A worker whose resident memory exceeds this many bytes after a job is replaced. 0: never.
+    worker_recycle_rss: int = attrs.field(default=536_870_912, validator=_not_negative)
+    #: Directory for the jobs' private working directories (default: the system temp dir).
+    work_path: str = ""
+    #: Largest accepted JSON request body in bytes (``/simprint`` has its own text limit).
+    max_json_body: int = attrs.field(default=1_048_576, validator=_positive)
     #: Start every worker (and run plugin worker initialisers) at start-up.
     warm_workers: bool = False
     #: Seconds in-flight requests get to finish when the server is asked to stop.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -12,12 +14,12 @@ from kernel.errors import Forbidden
 from kernel.observe import SCOPE_LABELS, Counters, record_job
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from kernel.config import Settings
     from kernel.plugins import PluginHost
     from kernel.storage import Storage, UploadMeta
-    from kernel.workers import Workers
+    from kernel.workers import Job, Workers
 
 T = TypeVar("T")
 
@@ -91,20 +93,25 @@ def get_workers() -> Workers:
     return runtime().workers
 
 
-async def run_sync(fn: Callable[..., T], *args: Any) -> T:
-    """Run a plain function in the worker pool (see :class:`kernel.workers.Workers`).
-
-    Within a request, the job's name, duration and outcome are noted for observers.
-    """
+async def _observed(run: Callable[..., Awaitable[T]], fn: Callable[..., T], *args: Any) -> T:
+    """Run a job; within a request, note its name, duration and outcome for observers."""
     scope: Any = request.scope if has_request_context() else None
     started = time.perf_counter()
     try:
-        result = await runtime().workers.run_sync(fn, *args)
+        result = await run(fn, *args)
     except BaseException as exc:
         record_job(scope, getattr(fn, "__name__", "job"), started, exc)
         raise
     record_job(scope, getattr(fn, "__name__", "job"), started, None)
     return result
+
+
+async def run_sync(fn: Callable[..., T], *args: Any) -> T:
+    """Run a plain function in the worker pool, in a job of its own (see :class:`Workers`).
+
+    Within a request, the job's name, duration and outcome are noted for observers.
+    """
+    return await _observed(runtime().workers.run_sync, fn, *args)
 
 
 def label_request(**labels: str) -> None:
@@ -120,6 +127,22 @@ def quiet_route(view: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a view whose requests are access-logged at DEBUG only (probes, scrapes)."""
     view.quiet_access_log = True  # type: ignore[attr-defined]
     return view
+
+
+@asynccontextmanager
+async def open_job() -> AsyncIterator[Job]:
+    """A private job directory for worker functions that need files (see :class:`Job`)::
+
+        async with get_storage().local_file(meta) as stored, open_job() as job:
+            path = await job.add_input(stored)
+            result = await job.run(work_fn, str(path))
+
+    Its jobs are observed like :func:`run_sync`'s.
+    """
+    from kernel.workers import Job
+
+    async with runtime().workers.open_job() as job:
+        yield Job(job.path, lambda _path, fn, *args: _observed(job.run, fn, *args))
 
 
 def current_actor() -> str:

@@ -70,6 +70,12 @@ class JobTimeout(UnprocessableEntity):
     default_detail = "Processing timed out."
 
 
+class JobTooComplex(UnprocessableEntity):
+    """A worker job hit its worker's memory limit; its worker was replaced."""
+
+    default_detail = "File too complex to process."
+
+
 class ServiceUnavailable(HttpError):
     status = 503
     default_detail = "The service is busy, try again later."

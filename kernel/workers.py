@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+from kernel.sandbox import place_input
 
 T = TypeVar("T")
 
@@ -16,8 +20,32 @@ T = TypeVar("T")
 RETRY_AFTER = "5"
 
 
+class Job:
+    """One job's private directory, and the way to run worker functions inside it.
+
+    Made by :meth:`Workers.open_job`; the directory and everything in it is removed when the
+    block is left, also when the worker was killed. Worker functions run with their working
+    directory and ``TMPDIR`` in it, and must be handed only paths inside it.
+    """
+
+    def __init__(self, path: Path, runner: Callable[..., Awaitable[Any]]):
+        self.path = path
+        self._runner = runner
+
+    async def add_input(self, source: Path, name: str | None = None) -> Path:
+        """A read-only hard link (or copy) of ``source`` in the job's directory."""
+        import trio  # not at import time: worker processes import this module without trio
+
+        return await trio.to_thread.run_sync(place_input, source, self.path,
+                                             name or source.name)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in a worker, inside this job (see :meth:`Workers.run_sync`)."""
+        return await self._runner(self.path, fn, *args)
+
+
 class Workers(Protocol):
-    """Runs plain functions in worker processes."""
+    """Runs plain functions in worker processes, each job confined to a private directory."""
 
     async def start(self) -> None:
         """Open the pool; called when serving starts (within the lifespan task)."""
@@ -25,12 +53,18 @@ class Workers(Protocol):
     async def stop(self) -> None:
         """Close the pool; called when serving stops."""
 
+    def open_job(self) -> AbstractAsyncContextManager[Job]:
+        """A fresh private job directory, removed (with what the job left) after the block."""
+
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in a worker and return its result or raise its exception.
+        """Run ``fn(*args)`` in a worker, in a job of its own; return its result or raise.
+
+        Whatever the job started (external tools and their children) is ended with it.
 
         Raises:
             ServiceUnavailable: too many jobs waiting, or the worker died twice.
             JobTimeout: the job ran past the configured time limit.
+            JobTooComplex: the job exhausted the worker's memory limit.
         """
 
     async def warm(self) -> None:
@@ -43,8 +77,12 @@ class Workers(Protocol):
         """At least ``idle``, ``running`` and ``queued`` job counts."""
 
 
-def run_initializers(initializers: Sequence[Callable[[], None]], niceness: int = 0) -> None:
-    """Start a worker process: lower its priority, then run each plugin's initialiser.
+def run_initializers(initializers: Sequence[Callable[[], None]], niceness: int = 0,
+                     confine: Callable[[], None] | None = None) -> None:
+    """Start a worker process: confine it, lower its priority, then run each plugin's initialiser.
+
+    ``confine`` is the backend's sandbox set-up (:func:`kernel.sandbox.enter_worker`), run before
+    any plugin code.
 
     Workers ignore SIGINT and SIGTERM: a Ctrl+C or a service manager signals the whole process
     group, but the server decides when its workers stop (it drains them on shutdown and kills
@@ -52,6 +90,8 @@ def run_initializers(initializers: Sequence[Callable[[], None]], niceness: int =
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if confine is not None:
+        confine()
     if niceness:
         os.nice(niceness)
     for init in initializers:

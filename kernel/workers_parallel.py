@@ -6,16 +6,26 @@ import functools
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import trio
 import trio_parallel
 
 from kernel.config import Settings
-from kernel.errors import JobTimeout, ServiceUnavailable
+from kernel.errors import JobTimeout, JobTooComplex, ServiceUnavailable
 from kernel.hookspecs import hookimpl
-from kernel.workers import RETRY_AFTER, Workers, run_initializers
+from kernel.sandbox import (
+    JobRoot,
+    ResourceLimitHit,
+    enter_worker,
+    run_in_job,
+    should_retire,
+)
+from kernel.workers import RETRY_AFTER, Job, Workers, run_initializers
 
 log = logging.getLogger("iscc_web.workers")
 
@@ -26,15 +36,31 @@ def _noop() -> int:
     return os.getpid()
 
 
+#: Work root when none is configured: ``<system temp dir>/iscc-web-work``.
+DEFAULT_WORK_ROOT = "iscc-web-work"
+#: Seconds a new worker may take to start and run the plugins' initialisers; not counted
+#: towards the job's ``process_timeout``.
+STARTUP_TIMEOUT = 120.0
+
+
 class TrioParallelWorkers:
-    """A trio-parallel worker context with admission control, retries and a time limit."""
+    """A trio-parallel worker context with admission control, retries and a time limit.
+
+    Every job runs sandboxed (:mod:`kernel.sandbox`): in a private directory under
+    ``work_path``, in a worker that leads its own session under ``memory_limit``; a job that
+    times out, is cancelled or kills its worker has the worker's whole session killed.
+    """
 
     def __init__(self, *, max_workers: int, max_queue: int, timeout: float,
-                 initializers: Sequence[Callable[[], None]] = (), niceness: int = 0):
+                 initializers: Sequence[Callable[[], None]] = (), niceness: int = 0,
+                 work_path: Path | None = None, memory_limit: int = 0, recycle_rss: int = 0):
         self.max_workers = max_workers
         self.max_queue = max_queue
         self.timeout = timeout
-        self._init = functools.partial(run_initializers, tuple(initializers), niceness)
+        self.jobs = JobRoot(work_path or Path(tempfile.gettempdir()) / DEFAULT_WORK_ROOT)
+        self._initializers = tuple(initializers)
+        self._niceness = niceness
+        self._limits = (memory_limit, recycle_rss)
         self._limiter = trio.CapacityLimiter(max_workers)
         self._unlimited = trio.CapacityLimiter(math.inf)
         self._cm: Any = None
@@ -43,9 +69,14 @@ class TrioParallelWorkers:
         self.crashed = 0
         self.timed_out = 0
         self.rejected = 0
+        self.too_complex = 0
 
     async def start(self) -> None:
-        self._cm = trio_parallel.open_worker_context(init=self._init, idle_timeout=3600.0)
+        await trio.to_thread.run_sync(self.jobs.start)
+        confine = functools.partial(enter_worker, os.getpid(), str(self.jobs.path), *self._limits)
+        init = functools.partial(run_initializers, self._initializers, self._niceness, confine)
+        self._cm = trio_parallel.open_worker_context(init=init, retire=should_retire,
+                                                     idle_timeout=3600.0)
         self._ctx = await self._cm.__aenter__()
 
     async def stop(self) -> None:
@@ -56,16 +87,60 @@ class TrioParallelWorkers:
                     await cm.__aexit__(None, None, None)
                 except trio_parallel.BrokenWorkerError as exc:
                     log.warning("a worker did not stop cleanly: %s", exc.args[0])
+        with trio.CancelScope(shield=True):
+            await self._end_dead_workers()
+            await trio.to_thread.run_sync(self.jobs.stop)
 
-    async def _run_once(self, fn: Callable[..., T], *args: Any) -> T:
+    @asynccontextmanager
+    async def open_job(self) -> AsyncIterator[Job]:
+        if self._ctx is None:
+            raise ServiceUnavailable("The worker pool is not running.")
+        path = await trio.to_thread.run_sync(self.jobs.new_job)
+        try:
+            yield Job(path, self._run_job)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(self.jobs.remove_job, path)
+
+    async def _end_dead_workers(self) -> None:
+        """Kill every process that workers which are gone left behind (their tools)."""
+        with trio.CancelScope(shield=True):
+            killed = await trio.to_thread.run_sync(self.jobs.end_dead_workers)
+        if killed:
+            log.info("ended %d process(es) left by a stopped job", killed)
+
+    async def _ensure_worker(self) -> None:
+        """Start a worker first if none is idle, so the job's time limit is the job's alone."""
+        if self._ctx.statistics().idle_workers:
+            return
+        with trio.move_on_after(STARTUP_TIMEOUT) as scope:
+            await self._ctx.run_sync(_noop, kill_on_cancel=True, limiter=self._unlimited)
+        if scope.cancelled_caught:
+            raise ServiceUnavailable("No worker could be started; try again.",
+                                     headers={"Retry-After": RETRY_AFTER})
+
+    async def _run_once(self, job: Path, fn: Callable[..., T], *args: Any) -> T:
+        await self._ensure_worker()
         with trio.move_on_after(self.timeout) as scope:
-            return await self._ctx.run_sync(fn, *args, kill_on_cancel=True,
-                                            limiter=self._unlimited)
+            try:
+                return await self._ctx.run_sync(run_in_job, str(job), fn, *args,
+                                                kill_on_cancel=True, limiter=self._unlimited)
+            except ResourceLimitHit:
+                self.too_complex += 1
+                raise JobTooComplex() from None
+            except (trio_parallel.BrokenWorkerError, trio.Cancelled):
+                # the worker died, or was killed (time limit, cancelled request): its tools too
+                await self._end_dead_workers()
+                raise
         assert scope.cancelled_caught
         self.timed_out += 1
         raise JobTimeout()
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        async with self.open_job() as job:
+            return await job.run(fn, *args)
+
+    async def _run_job(self, job: Path, fn: Callable[..., T], *args: Any) -> T:
         if self._ctx is None:
             raise ServiceUnavailable("The worker pool is not running.")
         busy = self._limiter.available_tokens == 0
@@ -77,7 +152,7 @@ class TrioParallelWorkers:
         async with self._limiter:
             for attempt in (1, 2):
                 try:
-                    result = await self._run_once(fn, *args)
+                    result = await self._run_once(job, fn, *args)
                 except trio_parallel.BrokenWorkerError:
                     self.crashed += 1
                     log.warning("worker died during a job (attempt %d)", attempt)
@@ -91,7 +166,11 @@ class TrioParallelWorkers:
     async def warm(self) -> None:
         async with trio.open_nursery() as nursery:
             for _ in range(self.max_workers):
-                nursery.start_soon(self.run_sync, _noop)
+                nursery.start_soon(self._warm_one)
+
+    async def _warm_one(self) -> None:
+        async with self._limiter:
+            await self._ensure_worker()
 
     def ready(self) -> bool:
         return self._ctx is not None
@@ -110,6 +189,7 @@ class TrioParallelWorkers:
             "crashed": self.crashed,
             "timed_out": self.timed_out,
             "rejected": self.rejected,
+            "too_complex": self.too_complex,
         }
 
 
@@ -122,6 +202,9 @@ def _create_trio_parallel(settings: Settings,
         timeout=k.process_timeout,
         initializers=initializers,
         niceness=k.worker_niceness,
+        work_path=Path(k.work_path) if k.work_path else None,
+        memory_limit=k.worker_memory_limit,
+        recycle_rss=k.worker_recycle_rss,
     )
 
 

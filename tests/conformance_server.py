@@ -43,6 +43,8 @@ def config_text(media: Path) -> str:
         f"max_upload_size = {MAX_UPLOAD_SIZE}\n"
         "process_timeout = 60.0\n"
         'log_level = "WARNING"\n'
+        "[plugin.simprint]\n"
+        f"max_text_chars = {MAX_UPLOAD_SIZE}\n"
     )
 
 

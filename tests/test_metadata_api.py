@@ -46,8 +46,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def api(media: Path):
-    app = build_app(media, kernel={"private_files": True},
-                    plugin={"metadata": {"max_metadata_body": MAX_BODY}})
+    app = build_app(media, kernel={"private_files": True, "max_json_body": MAX_BODY})
     with live_client(app) as client:
         yield client
 

@@ -16,6 +16,7 @@ from tests.iscc_fixtures import (
 )
 
 MAX_UPLOAD = 1_000_000
+MAX_TEXT = 1_000_000
 HELLO = {"CONTENT_TEXT_V0": ["JQ25bg1KF6BhSJXnr_eE_uFCcDd_l36NicEiIgzpa-M"]}
 SHORT = "Hello World! This is a short text for simprint generation."
 SHORT_SIMPRINTS = ["SCXX_obwF2sK-xsnk9p1hhsH1fvrzwyZZBhhsVxMLTM"]
@@ -40,7 +41,8 @@ DEMO_TXT_SIMPRINTS = [
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory):
     media = tmp_path_factory.mktemp("simprint") / "media"
-    app = build_app(media, kernel={"max_upload_size": MAX_UPLOAD})
+    app = build_app(media, kernel={"max_upload_size": MAX_UPLOAD},
+                    plugin={"simprint": {"max_text_chars": MAX_TEXT}})
     with live_client(app) as client:
         yield client
 
@@ -104,16 +106,16 @@ def test_invalid_json_is_400(api: httpx.Client, raw: bytes) -> None:
 
 
 def test_oversize_text_is_400(api: httpx.Client) -> None:
-    r = simprint(api, {"text": "a" * (MAX_UPLOAD + 1)})
-    assert_problem(r, 400, f"text size must be <= {MAX_UPLOAD} bytes")
-    multibyte = "ä" * (MAX_UPLOAD // 2 + 1)  # within the limit in characters, not in bytes
-    assert_problem(simprint(api, {"text": multibyte}), 400)
-    assert simprint(api, {"text": "a" * MAX_UPLOAD}).status_code == 200
+    """The text limit counts characters (``max_text_chars``), not bytes."""
+    r = simprint(api, {"text": "a" * (MAX_TEXT + 1)})
+    assert_problem(r, 400, f"text size must be <= {MAX_TEXT} characters")
+    assert_problem(simprint(api, {"text": "ä" * (MAX_TEXT + 1)}), 400)
+    assert simprint(api, {"text": "a" * MAX_TEXT}).status_code == 200
 
 
 def test_body_far_over_the_limit_is_413(api: httpx.Client) -> None:
     """A declared body larger than any valid request is refused before it is read."""
-    length = str(MAX_UPLOAD * 7).encode()
+    length = str(MAX_TEXT * 7).encode()
     head = (b"POST /api/v1/simprint HTTP/1.1\r\nHost: test\r\nContent-Type: application/json"
             b"\r\nContent-Length: " + length + b"\r\n\r\n")
     assert raw_status(str(api.base_url), head) == 413

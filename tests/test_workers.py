@@ -49,7 +49,7 @@ async def test_worker_killed_twice_gives_503_and_the_pool_keeps_serving(pool):
 
 
 async def test_job_over_the_time_limit_is_stopped_and_its_worker_replaced():
-    workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=0.5)
+    workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=2)
     await workers.start()
     try:
         first = await workers.run_sync(workfns.pid)

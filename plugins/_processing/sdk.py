@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kernel import run_tool
+from plugins._processing import limits, svg
 from plugins._processing.capabilities import SEMANTIC_MODELS, model_path, resolve_tools
 from plugins._processing.errors import ToolMissing
 from plugins._processing.hashing import sum_meta
@@ -36,11 +38,12 @@ def apply_library_defaults(model_dir: str = "") -> None:
 
 
 def _run(tool: str, args: Sequence[Any]) -> subprocess.CompletedProcess:
+    """Run a tool confined to the job: it dies with the job, its worker or the server."""
     path = TOOLS.get(tool)
     if not path:
         raise ToolMissing(tool)
     try:
-        return subprocess.run([path, *map(str, args)], capture_output=True, check=True)
+        return run_tool([path, *map(str, args)])
     except FileNotFoundError:
         raise ToolMissing(tool) from None
 
@@ -103,6 +106,9 @@ def configure(config: Mapping[str, Any]) -> Any:
         setattr(iscc_sdk.tools, name, _refuse_install)
     for tool in ("ffmpeg", "ffprobe", "fpcalc"):
         setattr(iscc_sdk.tools, f"{tool}_bin", _binary(tool))
+    limits.install(iscc_sdk, image_max_pixels=config.get("image_max_pixels", 0),
+                   max_archive_entry=config.get("max_archive_entry", 0))
+    svg.install(iscc_sdk)
     _point_image_model(model_dir)
     _use_streamed_sum(iscc_sdk)
     _CONFIGURED[:] = [dict(config)]

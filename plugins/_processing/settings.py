@@ -41,11 +41,17 @@ class ProcessingSettings:
     ffprobe_path: str = "ffprobe"
     #: Chromaprint fpcalc executable (path or name looked up on PATH).
     fpcalc_path: str = "fpcalc"
+    #: Largest image (width x height) a job decodes; larger ones answer 422. 0: iscc-sdk's.
+    image_max_pixels: int = attrs.field(default=100_000_000, validator=attrs.validators.ge(0))
+    #: Largest inflated size of one archive entry a job reads (EPUB/DOCX parts), in bytes.
+    max_archive_entry: int = attrs.field(default=268_435_456, validator=attrs.validators.ge(0))
 
     def worker_config(self) -> dict[str, Any]:
         """The plain, picklable form handed to worker processes."""
         return {
             "semantic_model_dir": self.semantic_model_dir,
+            "image_max_pixels": self.image_max_pixels,
+            "max_archive_entry": self.max_archive_entry,
             "tools": {
                 "ffmpeg": self.ffmpeg_path,
                 "ffprobe": self.ffprobe_path,

@@ -7,9 +7,12 @@ library exception (those may not unpickle in the web process, and may leak inter
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from plugins._processing import limits
 from plugins._processing.capabilities import MODE_TOOLS
 from plugins._processing.errors import ProcessingFailed, ToolMissing
 
@@ -55,11 +58,28 @@ def _mode_of(idk: Any, path: Path) -> str | None:
         return None
 
 
+@contextmanager
+def _within_limits() -> Iterator[None]:
+    """Fail the job with "File too complex to process." if it hit a decode limit."""
+    limits.begin_job()
+    try:
+        yield
+    except (ProcessingFailed, limits.LimitExceeded) as exc:
+        if limits.exceeded(exc):
+            raise ProcessingFailed(limits.TOO_COMPLEX) from None
+        raise
+    if limits.exceeded():
+        raise ProcessingFailed(limits.TOO_COMPLEX)
+
+
 def _check_mode(idk: Any, path: Path, semantic: bool, semantic_modes: tuple[str, ...]) -> bool:
-    """Fail early for a mode whose tool or model is missing; return the effective semantic flag."""
+    """Fail early for a mode whose tool or model is missing, or an image over the pixel limit;
+    return the effective semantic flag."""
     from plugins._processing.sdk import TOOLS
 
     mode = _mode_of(idk, path)
+    if mode == "image":
+        limits.check_image(path)
     for tool in MODE_TOOLS.get(mode or "", ()):
         if not TOOLS.get(tool):
             raise ProcessingFailed(ToolMissing(tool).detail)
@@ -122,21 +142,22 @@ def iscc_job(path: str, semantic: bool | None, granular: bool | None,
     fp = Path(path)
     if semantic is None:
         semantic = bool(idk.sdk_opts.experimental)
-    semantic = _check_mode(idk, fp, semantic, semantic_modes)
     from plugins._processing.sdk import streamed_sum
 
-    with streamed_sum(streamed):
+    with _within_limits(), streamed_sum(streamed):
+        semantic = _check_mode(idk, fp, semantic, semantic_modes)
         return _code_iscc(idk, fp, semantic, granular)
 
 
 def extract_job(path: str) -> dict[str, str]:
     """Extract the embeddable metadata of a file (only fields that are present)."""
     idk = _sdk()
-    try:
-        meta = idk.extract_metadata(Path(path))
-    except Exception as exc:
-        log.info("metadata extraction failed: %r", exc)
-        raise ProcessingFailed("Failed to extract metadata.") from None
+    with _within_limits():
+        try:
+            meta = idk.extract_metadata(Path(path))
+        except Exception as exc:
+            log.info("metadata extraction failed: %r", exc)
+            raise ProcessingFailed("Failed to extract metadata.") from None
     if meta is None:
         raise ProcessingFailed("Failed to extract metadata.")
     data = meta.model_dump(mode="json", exclude_none=True, by_alias=True)
@@ -149,12 +170,13 @@ def embed_job(path: str, metadata: dict[str, Any], out_path: str) -> dict[str, A
     The source file is never modified. ISCC processing uses the service defaults.
     """
     idk = _sdk()
-    try:
-        written = idk.embed_metadata(Path(path), dict(metadata), outpath=Path(out_path))
-    except idk.IsccUnsupportedMediatype as exc:
-        raise ProcessingFailed(f"Failed to embed metadata: {exc}") from None
-    except Exception as exc:
-        raise _failed(exc, "Failed to embed metadata.", "metadata embedding") from None
+    with _within_limits():
+        try:
+            written = idk.embed_metadata(Path(path), dict(metadata), outpath=Path(out_path))
+        except idk.IsccUnsupportedMediatype as exc:
+            raise ProcessingFailed(f"Failed to embed metadata: {exc}") from None
+        except Exception as exc:
+            raise _failed(exc, "Failed to embed metadata.", "metadata embedding") from None
     if written is None or not Path(out_path).is_file():
         raise ProcessingFailed("Failed to embed metadata.")
     return iscc_job(out_path, None, None)

@@ -19,10 +19,10 @@ from kernel import (
     label_request,
     media_location,
     media_url,
+    open_job,
     package_route,
     plugin_settings,
     receive_upload,
-    run_sync,
 )
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.errors import ProcessingFailed
@@ -41,9 +41,10 @@ SEMANTIC_UNAVAILABLE = "Semantic codes are not available on this server."
 async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
                    modes: tuple[str, ...], streamed: dict[str, Any]) -> dict[str, Any]:
     storage = get_storage()
-    async with storage.local_file(meta) as path:
+    async with storage.local_file(meta) as stored, open_job() as job:
+        path = await job.add_input(stored)
         try:
-            result = await run_sync(iscc_job, str(path), semantic, granular, modes, streamed)
+            result = await job.run(iscc_job, str(path), semantic, granular, modes, streamed)
         except JobTimeout:
             raise UnprocessableEntity("ISCC processing timed out.") from None
         except ProcessingFailed as exc:

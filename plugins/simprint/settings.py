@@ -11,3 +11,5 @@ class SimprintSettings:
 
     #: Directory holding the semantic ONNX models; empty: content simprints only.
     semantic_model_dir: str = ""
+    #: Longest accepted text in characters (iscc-sdk's own text cap); longer answers 400.
+    max_text_chars: int = attrs.field(default=10_000_000, validator=attrs.validators.gt(0))

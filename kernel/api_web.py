@@ -37,6 +37,7 @@ from kernel.errors import (
     UnprocessableEntity,
     problem_response,
 )
+from kernel.headers import csp_hash, page_policy
 from kernel.observe import request_error, request_jobs, request_labels, route_template
 from kernel.privacy import client_address, package_route
 from kernel.upload_observers import UploadObserver

@@ -14,6 +14,7 @@ from quart_trio import QuartTrio
 from werkzeug.routing import BaseConverter
 
 from kernel.asgi import BackpressureHTTPConnection, StreamingRequest
+from kernel.compress import install_compression
 from kernel.config import (
     ConfigError,
     Settings,
@@ -24,6 +25,7 @@ from kernel.config import (
 from kernel.context import EXTENSION, Runtime, current_actor
 from kernel.cors import install_cors
 from kernel.errors import HttpError, install_error_handlers
+from kernel.headers import install_security_headers
 from kernel.observe import CountedStorage, Counters
 from kernel.openapi import merge_fragments
 from kernel.plugins import PluginHost, create_plugin_host
@@ -153,7 +155,9 @@ def create_app(
     )
     app.extensions[EXTENSION] = runtime
     install_error_handlers(app)
+    install_compression(app)  # first registered: runs after every other after_request
     install_cors(app, kernel.cors_origins, kernel.site_address)
+    install_security_headers(app)
     _mount_blueprints(app, host, settings)
     _install_access_log(app, runtime)
     for wrap in host.asgi_wrapper(app=app, settings=settings):

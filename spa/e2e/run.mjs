@@ -274,6 +274,9 @@ await step('compare two uploads', async () => {
   const matches = await panel.getByTestId('band').allInnerTexts()
   const distances = await panel.getByTestId('distance').allInnerTexts()
   assert(['Near-duplicate', 'Edited copy'].includes(verdict), `re-encoded copy verdict: ${verdict}`)
+  const contentBand = await panel.locator('[data-testid=compare-layer].layer-content [data-testid=band]').innerText()
+  assert(/^(same|similar)$/i.test(contentBand), `re-encoded content band: ${contentBand}`)
+  assert(!(await panel.innerText()).includes('%'), 'no percentages')
   assert(matches.length === 4, `four compared units, got ${matches.length}`)
   assert((await panel.locator('.bit.diff').count()) > 0 && (await panel.locator('.bit.same').count()) > 0, 'equal and different bits marked')
   const strip = await panel.locator('.bitstrip').first().boundingBox()
@@ -292,6 +295,8 @@ await step('compare two uploads', async () => {
   await original.getByRole('button', { name: 'Swap' }).click()
   await twin.getByTestId('compare-panel').waitFor()
   assert((await original.getByTestId('compare-panel').count()) === 0, 'swap moved the panel')
+  const focused = await page.evaluate(() => document.activeElement?.id)
+  assert(focused === `verdict-${(await twin.getAttribute('id')).replace('card-', '')}`, `focus follows the swapped verdict (${focused})`)
   await twin.getByTestId('eject').click()
   return { verdict, matches, distances, twinVerdict }
 })

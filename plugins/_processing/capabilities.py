@@ -5,10 +5,12 @@ Used by the web process (early 422s, the status report) and by workers alike.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import os
 import shutil
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,55 @@ def semantic_modes(model_dir: str) -> tuple[str, ...]:
     return tuple(available)
 
 
+#: Python packages whose versions decide the codes (iscc-sdk on iscc-lib, iscc-core).
+ALGORITHM_PACKAGES = ("iscc-sdk", "iscc-lib", "iscc-core")
+#: How each external tool tells its version: the flag, and the word its number follows.
+TOOL_VERSION_ARGS = {"ffmpeg": ("-version", "version"), "ffprobe": ("-version", "version"),
+                     "fpcalc": ("-version", "version")}
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def tool_version(name: str, path: str | None) -> str | None:
+    """The version an external tool reports (``ffmpeg -version``), cached per binary."""
+    if path is None or name not in TOOL_VERSION_ARGS:
+        return None
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    flag, word = TOOL_VERSION_ARGS[name]
+    return _tool_version_of(path, mtime, flag, word)
+
+
+@functools.cache
+def _tool_version_of(path: str, mtime_ns: int, flag: str, word: str) -> str | None:
+    try:
+        done = subprocess.run([path, flag], capture_output=True, text=True, timeout=10,
+                              check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    parts = lines[0].split() if lines else []
+    if word in parts and parts.index(word) + 1 < len(parts):
+        return parts[parts.index(word) + 1]
+    return None
+
+
+def algorithm_versions(found: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Versions of everything that decides a code: the ISCC libraries and the AV tools."""
+    versions: dict[str, str | None] = {name: _package_version(name)
+                                       for name in ALGORITHM_PACKAGES}
+    for name in ("ffmpeg", "fpcalc"):
+        versions[name] = tool_version(name, found.get(name))
+    return versions
+
+
 def report(tools: Mapping[str, str], model_dir: str) -> dict[str, Any]:
     """The processing section of ``GET /api/v1/-/status``."""
     found = resolve_tools(tools)
@@ -68,12 +119,9 @@ def report(tools: Mapping[str, str], model_dir: str) -> dict[str, Any]:
     for mode, needed in MODE_TOOLS.items():
         modes[mode] = all(found.get(tool) for tool in needed)
     semantic = semantic_modes(model_dir)
-    try:
-        sdk = importlib.metadata.version("iscc-sdk")
-    except importlib.metadata.PackageNotFoundError:
-        sdk = None
     return {
-        "sdk": sdk,
+        "sdk": _package_version("iscc-sdk"),
+        "versions": algorithm_versions(found),
         "modes": modes,
         "tools": {name: path is not None for name, path in found.items()},
         "semantic": {"text": "text" in semantic, "image": "image" in semantic},

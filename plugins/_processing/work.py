@@ -72,9 +72,19 @@ def _within_limits() -> Iterator[None]:
         raise ProcessingFailed(limits.TOO_COMPLEX)
 
 
-def _check_mode(idk: Any, path: Path, semantic: bool, semantic_modes: tuple[str, ...]) -> bool:
-    """Fail early for a mode whose tool or model is missing, or an image over the pixel limit;
-    return the effective semantic flag."""
+#: Key of an ISCC job result that says the Semantic-Code was asked for but its model is missing
+#: (only with ``fallback``); the route removes it and tells the client.
+SEMANTIC_FALLBACK = "_semantic_fallback"
+
+
+def _check_mode(idk: Any, path: Path, semantic: bool, semantic_modes: tuple[str, ...],
+                fallback: bool = False) -> tuple[bool, bool]:
+    """Fail early for a mode whose tool is missing, or an image over the pixel limit.
+
+    Returns:
+        The effective semantic flag, and whether it fell back to the standard code because
+        the mode's model is missing (with ``fallback``; without it that is a failure).
+    """
     from plugins._processing.sdk import TOOLS
 
     mode = _mode_of(idk, path)
@@ -84,10 +94,12 @@ def _check_mode(idk: Any, path: Path, semantic: bool, semantic_modes: tuple[str,
         if not TOOLS.get(tool):
             raise ProcessingFailed(ToolMissing(tool).detail)
     if semantic and mode in ("text", "image") and mode not in semantic_modes:
+        if fallback:
+            return False, True
         raise ProcessingFailed(
             f"Semantic codes are not available on this server (no {mode} model installed)."
         )
-    return semantic and mode in semantic_modes
+    return semantic and mode in semantic_modes, False
 
 
 def _dump(result: Any, granular: bool | None) -> dict[str, Any]:
@@ -123,7 +135,8 @@ def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None) -> d
 
 def iscc_job(path: str, semantic: bool | None, granular: bool | None,
              semantic_modes: tuple[str, ...] = (),
-             streamed: dict[str, Any] | None = None) -> dict[str, Any]:
+             streamed: dict[str, Any] | None = None,
+             semantic_fallback: bool = False) -> dict[str, Any]:
     """Compute the ISCC of a file.
 
     Args:
@@ -134,6 +147,8 @@ def iscc_job(path: str, semantic: bool | None, granular: bool | None,
         streamed: The file's digests hashed while it was uploaded
             (:meth:`plugins._processing.hashing.StreamedSum.digests`): the Data- and
             Instance-Code come from them instead of another pass over the file.
+        semantic_fallback: Without the mode's model, compute the standard code (and mark the
+            result with ``SEMANTIC_FALLBACK``) instead of failing.
 
     Returns:
         The ISCC metadata as JSON-ready dict (by alias, without nulls).
@@ -145,8 +160,11 @@ def iscc_job(path: str, semantic: bool | None, granular: bool | None,
     from plugins._processing.sdk import streamed_sum
 
     with _within_limits(), streamed_sum(streamed):
-        semantic = _check_mode(idk, fp, semantic, semantic_modes)
-        return _code_iscc(idk, fp, semantic, granular)
+        semantic, fell_back = _check_mode(idk, fp, semantic, semantic_modes, semantic_fallback)
+        result = _code_iscc(idk, fp, semantic, granular)
+    if fell_back:
+        result[SEMANTIC_FALLBACK] = True
+    return result
 
 
 def extract_job(path: str) -> dict[str, str]:

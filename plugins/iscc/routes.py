@@ -29,28 +29,35 @@ from plugins._processing.errors import ProcessingFailed
 from plugins._processing.hashing import StreamedSum
 from plugins._processing.query import query_bool
 from plugins._processing.settings import shared_processing
-from plugins._processing.work import iscc_job
+from plugins._processing.work import SEMANTIC_FALLBACK, iscc_job
 from plugins.iscc.settings import IsccSettings
 
 blueprint = Blueprint("iscc", __name__, url_prefix=API_PREFIX)
 
 SIDECAR = "iscc.json"
 SEMANTIC_UNAVAILABLE = "Semantic codes are not available on this server."
+#: RFC 9111-style warning sent with a standard code that stands in for a semantic one.
+FALLBACK_WARNING = '299 - "Semantic code not available on this server; standard ISCC returned."'
 
 
 async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
-                   modes: tuple[str, ...], streamed: dict[str, Any]) -> dict[str, Any]:
+                   modes: tuple[str, ...], streamed: dict[str, Any],
+                   fallback: bool = False) -> dict[str, Any]:
     storage = get_storage()
     async with storage.local_file(meta) as stored, open_job() as job:
         path = await job.add_input(stored)
         try:
-            result = await job.run(iscc_job, str(path), semantic, granular, modes, streamed)
+            result = await job.run(iscc_job, str(path), semantic, granular, modes, streamed,
+                                   fallback)
         except JobTimeout:
             raise UnprocessableEntity("ISCC processing timed out.") from None
         except ProcessingFailed as exc:
             raise UnprocessableEntity(exc.detail) from None
     label_request(mode=str(result.get("mode", "none")))
+    fell_back = result.pop(SEMANTIC_FALLBACK, False)
     await storage.put_sidecar(meta.media_id, SIDECAR, json.dumps(result, indent=2).encode())
+    if fell_back:
+        result["semantic"] = False
     return result
 
 
@@ -63,18 +70,22 @@ async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
         semantic = own.semantic_default
     model_dir = shared_processing(get_settings()).semantic_model_dir
     modes = semantic_modes(model_dir) if semantic else ()
-    if semantic and not modes:
+    if semantic and not modes and not own.semantic_fallback:
         raise UnprocessableEntity(SEMANTIC_UNAVAILABLE)
     hashed = StreamedSum()  # Data- and Instance-Code hashed while the body streams in
     meta = await receive_upload(hashed)
     try:
-        result = await _process(meta, semantic, granular, modes, hashed.digests())
+        result = await _process(meta, semantic, granular, modes, hashed.digests(),
+                                own.semantic_fallback)
     except BaseException:
         with trio.CancelScope(shield=True):
             await get_storage().delete(meta.media_id)
         raise
     body = {**result, "media_id": meta.media_id, "content": media_url(meta.media_id)}
-    return body, 201, {"Location": media_location(meta.media_id)}
+    headers = {"Location": media_location(meta.media_id)}
+    if body.get("semantic") is False:
+        headers["Warning"] = FALLBACK_WARNING
+    return body, 201, headers
 
 
 @blueprint.get("/iscc/<mid:media_id>")

@@ -13,3 +13,6 @@ class IsccSettings(ProcessingSettings):
 
     #: Semantic-Code unit when POST /iscc omits ``semantic`` (ISCC_WEB_SEMANTIC_DEFAULT).
     semantic_default: bool = False
+    #: With ``semantic=true`` and no model for the file's mode, answer the standard code with
+    #: a ``Warning`` header and ``"semantic": false`` instead of 422 (ISCC_WEB_SEMANTIC_FALLBACK).
+    semantic_fallback: bool = False

@@ -1,8 +1,9 @@
 """Cheap endpoints under load, next to a bare Quart-Trio app on the same hypercorn, same run.
 
-Usage: ``python -m bench explain [--seconds 10] [--connections 8] [--http-processes N]
-[--iscc-web PYTHON:SRC]``. The load comes from ``wrk`` (a C client, so the client does not
-starve the server of CPU). Rows:
+Usage: ``python -m bench explain [--seconds 5] [--rounds 3] [--connections 8]
+[--http-processes N] [--iscc-web PYTHON:SRC]``. All servers run side by side; each round
+measures every row once, and the median round is reported. The load comes from ``wrk`` (a C
+client, so the client does not starve the server of CPU). Rows:
 
 - bare Quart-Trio ``GET /hello`` (bench/baseline_quart.py): the framework's floor;
 - our unknown route (404) and ``GET /api/v1/explain/{iscc}`` for one 16-character unit, one
@@ -76,7 +77,10 @@ def iscc_web_server(spec: str, work: Path, port: int) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="every row is measured once per round, rows interleaved; "
+                        "the median is reported (a busy machine drifts less between rows)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--http-processes", type=int, default=1)
     parser.add_argument("--iscc-web", metavar="PYTHON:SRC",
@@ -84,48 +88,53 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("bench explain needs wrk (Debian package 'wrk'; make setup installs it)")
-    rows: dict[str, tuple[float, str, str]] = {}
-
-    def run(label: str, url: str, script: Path | None = None) -> None:
-        rows[label] = wrk(url, args.seconds, args.connections, script)
-
-    with tempfile.TemporaryDirectory(prefix="bench-explain-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-explain-") as tmp, \
+            contextlib.ExitStack() as servers:
         work = Path(tmp)
         paths = work / "paths.txt"
         paths.write_text("".join(f"{EXPLAIN}{code}\n" for code in many_codes(1000)))
         cycle = work / "cycle.lua"
         cycle.write_text(CYCLE_LUA % paths)
+        targets: dict[str, tuple[str, Path | None]] = {}
 
         port = free_port()
-        with running([sys.executable, "-m", "bench.baseline_quart", "--bind",
-                      f"127.0.0.1:{port}"], f"http://127.0.0.1:{port}/hello"):
-            run("bare Quart-Trio GET /hello", f"http://127.0.0.1:{port}/hello")
+        servers.enter_context(running(
+            [sys.executable, "-m", "bench.baseline_quart", "--bind", f"127.0.0.1:{port}"],
+            f"http://127.0.0.1:{port}/hello"))
+        targets["bare Quart-Trio GET /hello"] = (f"http://127.0.0.1:{port}/hello", None)
 
         config = work / "plugins.toml"
         processes = f"http_processes = {args.http_processes}\n" if args.http_processes > 1 else ""
         config.write_text(f'[kernel]\nplugins = ["explain"]\nmedia_path = "{work}/media"\n'
                           f'cleanup_interval = 0\nlog_level = "WARNING"\n{processes}')
         port = free_port()
-        with kernel_server(config, port):
-            base = f"http://127.0.0.1:{port}"
-            run("ours: unknown route (404)", f"{base}/no/such/route")
-            run(f"ours: explain {UNIT}", f"{base}{EXPLAIN}{UNIT}")
-            run("ours: explain 55-char ISCC-CODE", f"{base}{EXPLAIN}{CODE}")
-            run("ours: explain 1,000 distinct codes", base, cycle)
+        servers.enter_context(kernel_server(config, port))
+        base = f"http://127.0.0.1:{port}"
+        targets["ours: unknown route (404)"] = (f"{base}/no/such/route", None)
+        targets[f"ours: explain {UNIT}"] = (f"{base}{EXPLAIN}{UNIT}", None)
+        targets["ours: explain 55-char ISCC-CODE"] = (f"{base}{EXPLAIN}{CODE}", None)
+        targets["ours: explain 1,000 distinct codes"] = (base, cycle)
 
         if args.iscc_web:
             port = free_port()
-            with iscc_web_server(args.iscc_web, work, port):
-                base = f"http://127.0.0.1:{port}"
-                run(f"iscc-web: explain {UNIT}", f"{base}{EXPLAIN}{UNIT}")
-                run("iscc-web: explain 55-char ISCC-CODE", f"{base}{EXPLAIN}{CODE}")
-                run("iscc-web: explain 1,000 distinct codes", base, cycle)
+            servers.enter_context(iscc_web_server(args.iscc_web, work, port))
+            base = f"http://127.0.0.1:{port}"
+            targets[f"iscc-web: explain {UNIT}"] = (f"{base}{EXPLAIN}{UNIT}", None)
+            targets["iscc-web: explain 55-char ISCC-CODE"] = (f"{base}{EXPLAIN}{CODE}", None)
+            targets["iscc-web: explain 1,000 distinct codes"] = (base, cycle)
 
-    print(f"\n{args.connections} connections, {args.seconds} s each, wrk; our server with "
-          f"{args.http_processes} HTTP process(es)")
-    print(f"{'':42} {'req/s':>8} {'p50':>9} {'p99':>9}")
+        samples: dict[str, list[tuple[float, str, str]]] = {label: [] for label in targets}
+        for _ in range(args.rounds):
+            for label, (url, script) in targets.items():
+                samples[label].append(wrk(url, args.seconds, args.connections, script))
+    rows = {label: sorted(runs)[len(runs) // 2] for label, runs in samples.items()}
+
+    print(f"\n{args.connections} connections, {args.seconds} s x {args.rounds} rounds "
+          f"(median), wrk; our server with {args.http_processes} HTTP process(es)")
+    print(f"{'':42} {'req/s':>8} {'p50':>9} {'p99':>9}   all rounds")
     for label, (rate, p50, p99) in rows.items():
-        print(f"{label:42} {rate:8.0f} {p50:>9} {p99:>9}")
+        every = " ".join(f"{r[0]:.0f}" for r in samples[label])
+        print(f"{label:42} {rate:8.0f} {p50:>9} {p99:>9}   {every}")
     bare = rows["bare Quart-Trio GET /hello"][0]
     for label, (rate, _, _) in rows.items():
         if label.startswith("ours"):

@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
                 waiting.append(waited)
                 growth = max(growth, (rss.peak - rss.baseline) / 1024)
                 for package in (work / "media").iterdir():
-                    shutil.rmtree(package)
+                    if package.is_dir() and not package.name.startswith("."):
+                        shutil.rmtree(package)
         finally:
             proc.terminate()
             proc.wait(30)

@@ -170,22 +170,18 @@ def create_app(
 
     @app.while_serving  # type: ignore[type-var]
     async def serving() -> AsyncIterator[None]:
-        await storage.start()
-        try:
-            await _load_owner_key(runtime)
-        except HttpError:  # the store is not reachable yet: the next request retries
-            runtime.secrets.retry = True
-            logging.getLogger("iscc_web").warning("owner key not loaded yet; retrying later")
-        await workers.start()
-        try:
+        async with AsyncExitStack() as stack:  # left in reverse: lifespans, workers, storage
+            await stack.enter_async_context(storage)
+            try:
+                await _load_owner_key(runtime)
+            except HttpError:  # the store is not reachable yet: the next request retries
+                runtime.secrets.retry = True
+                logging.getLogger("iscc_web").warning("owner key not loaded yet; retrying later")
+            await stack.enter_async_context(workers)
             if kernel.warm_workers:
                 await workers.warm()
-            async with AsyncExitStack() as stack:
-                for lifespan in host.lifespan(app=app):
-                    await stack.enter_async_context(lifespan)
-                yield
-        finally:
-            await workers.stop()
-            await storage.stop()
+            for lifespan in host.lifespan(app=app):
+                await stack.enter_async_context(lifespan)
+            yield
 
     return app

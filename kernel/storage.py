@@ -98,11 +98,11 @@ class Storage(Protocol):
     and a package is only visible (``load_meta`` finds it) once its file is complete.
     """
 
-    async def start(self) -> None:
-        """Prepare the backend; called when serving starts."""
+    async def __aenter__(self) -> Storage:
+        """Prepare the backend; entered when serving starts (the app's exit stack)."""
 
-    async def stop(self) -> None:
-        """Release the backend's resources; called when serving stops."""
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Release the backend's resources when serving stops, also after a failure."""
 
     async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
         """Store a new package whose file is the stream ``chunks``; return its size.

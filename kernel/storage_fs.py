@@ -48,10 +48,11 @@ class FileSystemStorage:
     def __init__(self, root: Path):
         self.root = Path(root)
 
-    async def start(self) -> None:
+    async def __aenter__(self) -> FileSystemStorage:
         await trio.to_thread.run_sync(lambda: self.root.mkdir(parents=True, exist_ok=True))
+        return self
 
-    async def stop(self) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         return None
 
     def _package(self, media_id: str) -> Path:

@@ -47,11 +47,11 @@ class Job:
 class Workers(Protocol):
     """Runs plain functions in worker processes, each job confined to a private directory."""
 
-    async def start(self) -> None:
-        """Open the pool; called when serving starts (within the lifespan task)."""
+    async def __aenter__(self) -> Workers:
+        """Open the pool; entered when serving starts (the app's exit stack)."""
 
-    async def stop(self) -> None:
-        """Close the pool; called when serving stops."""
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the pool and end what its jobs left, also after a failure."""
 
     def open_job(self) -> AbstractAsyncContextManager[Job]:
         """A fresh private job directory, removed (with what the job left) after the block."""

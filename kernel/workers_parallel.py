@@ -8,7 +8,7 @@ import math
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -63,7 +63,7 @@ class TrioParallelWorkers:
         self._limits = (memory_limit, recycle_rss)
         self._limiter = trio.CapacityLimiter(max_workers)
         self._unlimited = trio.CapacityLimiter(math.inf)
-        self._cm: Any = None
+        self._stack = AsyncExitStack()
         self._ctx: Any = None
         self.completed = 0
         self.crashed = 0
@@ -71,22 +71,25 @@ class TrioParallelWorkers:
         self.rejected = 0
         self.too_complex = 0
 
-    async def start(self) -> None:
+    async def __aenter__(self) -> TrioParallelWorkers:
         await trio.to_thread.run_sync(self.jobs.start)
+        self._stack.push_async_callback(self._end_jobs)
         confine = functools.partial(enter_worker, os.getpid(), str(self.jobs.path), *self._limits)
         init = functools.partial(run_initializers, self._initializers, self._niceness, confine)
-        self._cm = trio_parallel.open_worker_context(init=init, retire=should_retire,
-                                                     idle_timeout=3600.0)
-        self._ctx = await self._cm.__aenter__()
+        self._ctx = await self._stack.enter_async_context(trio_parallel.open_worker_context(
+            init=init, retire=should_retire, idle_timeout=3600.0))
+        return self
 
-    async def stop(self) -> None:
-        if self._cm is not None:
-            cm, self._cm, self._ctx = self._cm, None, None
-            with trio.CancelScope(shield=True):
-                try:
-                    await cm.__aexit__(None, None, None)
-                except trio_parallel.BrokenWorkerError as exc:
-                    log.warning("a worker did not stop cleanly: %s", exc.args[0])
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._ctx = None
+        with trio.CancelScope(shield=True):
+            try:
+                await self._stack.aclose()
+            except trio_parallel.BrokenWorkerError as exc:
+                log.warning("a worker did not stop cleanly: %s", exc.args[0])
+
+    async def _end_jobs(self) -> None:
+        """After the pool: end what dead workers left behind and remove the job root."""
         with trio.CancelScope(shield=True):
             await self._end_dead_workers()
             await trio.to_thread.run_sync(self.jobs.stop)

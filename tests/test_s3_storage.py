@@ -25,9 +25,8 @@ async def stream(*parts: bytes) -> AsyncIterator[bytes]:
 async def storage(seaweedfs: SeaweedFS, tmp_path: Path) -> AsyncIterator[S3Storage]:
     s3 = S3Storage(S3Settings(**s3_table(seaweedfs, tmp_path / "cache", cache_max_bytes=15,
                                          cache_wait=0.3)))
-    await s3.start()
-    yield s3
-    await s3.stop()
+    async with s3:
+        yield s3
 
 
 def meta(media_id: str | None = None, name: str = "a.txt") -> UploadMeta:

@@ -60,8 +60,7 @@ def entries(path: Path) -> list[str]:
 
 async def test_a_job_runs_in_a_private_directory_that_is_removed_after_it(tmp_path):
     workers = pool(tmp_path)
-    await workers.start()
-    try:
+    async with workers:
         seen = await workers.run_sync(workfns.job_environment)
         left = await workers.run_sync(workfns.leave_temp_files)
         assert workers.jobs.path is not None
@@ -72,8 +71,6 @@ async def test_a_job_runs_in_a_private_directory_that_is_removed_after_it(tmp_pa
         assert Path(left).parent.parent == instance
         assert not Path(seen["cwd"]).exists() and not Path(left).exists()
         assert [p.name for p in instance.iterdir() if not p.name.startswith("w")] == []
-    finally:
-        await workers.stop()
     assert list((tmp_path / "work").iterdir()) == []
 
 
@@ -82,8 +79,7 @@ async def test_an_input_is_a_read_only_link_outside_storage(tmp_path):
     stored.parent.mkdir(parents=True)
     stored.write_bytes(b"jpeg")
     workers = pool(tmp_path)
-    await workers.start()
-    try:
+    async with workers:
         async with workers.open_job() as job:
             private = await job.add_input(stored)
             assert private.parent == job.path and private.name == "photo.jpg"
@@ -93,8 +89,6 @@ async def test_an_input_is_a_read_only_link_outside_storage(tmp_path):
             assert await job.run(workfns.add, 1, 2) == 3
         assert not job.path.exists()
         assert stored.read_bytes() == b"jpeg"
-    finally:
-        await workers.stop()
 
 
 def test_an_input_is_copied_when_it_cannot_be_linked(tmp_path):
@@ -107,35 +101,28 @@ def test_an_input_is_copied_when_it_cannot_be_linked(tmp_path):
 
 async def test_a_timed_out_job_leaves_no_tool_running(tmp_path):
     workers = pool(tmp_path, timeout=2)
-    await workers.start()
-    try:
+    async with workers:
         await workers.run_sync(workfns.add, 1, 1)  # the worker is up: the limit is the job's
         with pytest.raises(JobTimeout):
             await workers.run_sync(workfns.hang_in_tool, 3600)
         assert processes_with("sleep 3600") == []
-    finally:
-        await workers.stop()
 
 
 async def test_children_a_tool_leaves_are_ended_when_it_returns(tmp_path):
     marker = tmp_path / "grandchild.pid"
     workers = pool(tmp_path)
-    await workers.start()
-    try:
+    async with workers:
         await workers.run_sync(workfns.grandchild_in_tool, str(marker), 3601)
         pid = int(marker.read_text())
         with trio.fail_after(5):
             while alive(pid):
                 await trio.sleep(0.05)
         assert processes_with("sleep 3601") == []
-    finally:
-        await workers.stop()
 
 
 async def test_tools_die_with_a_worker_that_is_killed(tmp_path):
     workers = pool(tmp_path)
-    await workers.start()
-    try:
+    async with workers:
         async with workers.open_job() as job:
             marker = job.path.parent / "pids"  # survives the job directory for the check
             with pytest.raises(ServiceUnavailable):
@@ -143,29 +130,23 @@ async def test_tools_die_with_a_worker_that_is_killed(tmp_path):
         assert processes_with("sleep 3602") == []
         pids = [int(p) for p in marker.read_text().split()]
         assert pids and not any(alive(p) for p in pids)
-    finally:
-        await workers.stop()
 
 
 async def test_processes_started_around_the_sandbox_are_ended_with_the_worker(tmp_path):
     """A library spawning a program without the tool options: the session sweep finds it."""
     workers = pool(tmp_path)
-    await workers.start()
-    try:
+    async with workers:
         async with workers.open_job() as job:
             marker = job.path.parent / "pids"
             with pytest.raises(ServiceUnavailable):
                 await job.run(workfns.die_after_spawning, str(marker), 3603, False)
         assert processes_with("sleep 3603") == []
-    finally:
-        await workers.stop()
 
 
 async def test_a_job_over_the_memory_limit_answers_422_and_its_worker_is_replaced(tmp_path):
     limit = 512 << 20
     workers = pool(tmp_path, memory_limit=limit)
-    await workers.start()
-    try:
+    async with workers:
         first = await workers.run_sync(workfns.pid)
         assert await workers.run_sync(workfns.data_limit) == limit
         with pytest.raises(JobTooComplex) as info:
@@ -175,20 +156,15 @@ async def test_a_job_over_the_memory_limit_answers_422_and_its_worker_is_replace
         assert await workers.run_sync(workfns.allocate, 64) == 64 << 20
         assert await workers.run_sync(workfns.pid) != first
         assert workers.statistics()["too_complex"] == 1
-    finally:
-        await workers.stop()
 
 
 async def test_a_worker_that_grew_is_recycled(tmp_path):
     workers = pool(tmp_path, recycle_rss=256 << 20)
-    await workers.start()
-    try:
+    async with workers:
         first = await workers.run_sync(workfns.pid)
         assert await workers.run_sync(workfns.pid) == first  # small: kept
         await workers.run_sync(workfns.grow, 300)
         assert await workers.run_sync(workfns.pid) != first
-    finally:
-        await workers.stop()
 
 
 def test_start_up_removes_what_dead_instances_left(tmp_path):
@@ -219,8 +195,8 @@ def test_workers_and_their_tools_die_with_the_web_process(tmp_path):
         async def main():
             workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=600,
                                           work_path=Path({str(tmp_path / "work")!r}))
-            await workers.start()
-            await workers.run_sync(workfns.spawn_and_wait, {str(marker)!r}, 3604)
+            async with workers:
+                await workers.run_sync(workfns.spawn_and_wait, {str(marker)!r}, 3604)
 
         if __name__ == "__main__":
             trio.run(main)

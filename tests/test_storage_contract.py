@@ -35,20 +35,18 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if request.param == "fs":
         root = tmp_path / "media"
         fs = FileSystemStorage(root)
-        await fs.start()
-        yield Backend("fs", fs, lambda: sorted(p.name for p in root.iterdir()))
-        await fs.stop()
+        async with fs:
+            yield Backend("fs", fs, lambda: sorted(p.name for p in root.iterdir()))
         return
     server = request.getfixturevalue("seaweedfs")
     settings = S3Settings(**s3_table(server, tmp_path / "cache"))
     s3 = S3Storage(settings)
-    await s3.start()
 
     def leftovers() -> list[str]:
         return server.keys(settings.prefix) + server.uploads(settings.prefix)
 
-    yield Backend("s3", s3, leftovers)
-    await s3.stop()
+    async with s3:
+        yield Backend("s3", s3, leftovers)
 
 
 def make_meta(name: str = "hello.txt", media_id: str | None = None) -> UploadMeta:

@@ -15,11 +15,8 @@ from tests import workfns
 @pytest.fixture
 async def pool():
     workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=20)
-    await workers.start()
-    try:
+    async with workers:
         yield workers
-    finally:
-        await workers.stop()
 
 
 async def test_run_sync_returns_the_result_from_another_process(pool):
@@ -50,16 +47,13 @@ async def test_worker_killed_twice_gives_503_and_the_pool_keeps_serving(pool):
 
 async def test_job_over_the_time_limit_is_stopped_and_its_worker_replaced():
     workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=2)
-    await workers.start()
-    try:
+    async with workers:
         first = await workers.run_sync(workfns.pid)
         with pytest.raises(JobTimeout):
             await workers.run_sync(workfns.nap, 30)
         assert workers.statistics()["timed_out"] == 1
         second = await workers.run_sync(workfns.pid)
         assert second != first  # the worker that ran too long was killed
-    finally:
-        await workers.stop()
 
 
 async def test_admission_is_bounded_by_max_queue(pool):
@@ -86,12 +80,9 @@ async def test_admission_is_bounded_by_max_queue(pool):
 
 async def test_warm_starts_every_worker():
     workers = TrioParallelWorkers(max_workers=2, max_queue=4, timeout=20)
-    await workers.start()
-    try:
+    async with workers:
         await workers.warm()
         assert workers.statistics()["idle"] == 2
-    finally:
-        await workers.stop()
 
 
 async def test_not_started_pool_answers_503():
@@ -102,8 +93,5 @@ async def test_not_started_pool_answers_503():
 
 async def test_workers_run_at_lower_priority_than_the_server():
     workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=20, niceness=5)
-    await workers.start()
-    try:
+    async with workers:
         assert await workers.run_sync(os.nice, 0) == os.nice(0) + 5
-    finally:
-        await workers.stop()

@@ -67,7 +67,7 @@ class S3Storage:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def __aenter__(self) -> S3Storage:
         client = await trio.to_thread.run_sync(make_client, self.settings)
         self._ops = S3Ops(client, self.settings.bucket)
         await trio.to_thread.run_sync(self.cache.open)
@@ -76,12 +76,13 @@ class S3Storage:
         except ObjectMissing:
             if not self.settings.create_bucket:
                 log.error("bucket %r does not exist (set create_bucket)", self.settings.bucket)
-                return
+                return self
             await self.ops.call("create_bucket")
         except ServiceUnavailable:
             log.warning("object store not reachable at start-up; requests will retry it")
-            return
+            return self
         await self._check_conditional_writes()
+        return self
 
     async def _check_conditional_writes(self) -> None:
         """Warn when the store ignores ``If-None-Match: *`` (media id claims need it)."""
@@ -89,7 +90,7 @@ class S3Storage:
             log.warning("the object store ignores If-None-Match: media ids are not "
                         "protected against collisions between instances")
 
-    async def stop(self) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await trio.to_thread.run_sync(self.cache.close)
         if self._ops is not None:
             await trio.to_thread.run_sync(self._ops.client.close)

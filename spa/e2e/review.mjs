@@ -170,8 +170,7 @@ export async function reviewSteps(t) {
     await expand(plain)
     const fallback = await plain.getByTestId('meta-fields').innerText()
     assert(/No title in the file; the Meta unit uses its name: “test image”/.test(fallback), `meta row of test-image.jpg: ${fallback}`)
-    await cat.scrollIntoViewIfNeeded()
-    await atBothSizes(page, cdp, shots, '25-meta-row')
+    await atBothSizes(page, cdp, shots, '25-meta-row', () => meta.scrollIntoViewIfNeeded())
     return { text, fallback }
   })
 
@@ -193,7 +192,10 @@ export async function reviewSteps(t) {
     assert((await head.evaluate((el) => getComputedStyle(el).cursor)) === 'pointer', 'rows show a pointer')
     assert((await head.getAttribute('aria-expanded')) === 'false', 'rows are disclosure buttons')
     await row.hover()
-    const shot = await atBothSizes(page, cdp, shots, '26-units', async () => (await head.boundingBox()).height)
+    const shot = await atBothSizes(page, cdp, shots, '26-units', async () => {
+      await cat.locator('.units').scrollIntoViewIfNeeded()
+      return (await head.boundingBox()).height
+    })
     assert(shot.phone >= 44, `unit rows are at least 44 px tall on touch screens (${shot.phone})`)
     return { names, segments: segs.length, rowHeight: shot }
   })

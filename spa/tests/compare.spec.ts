@@ -155,6 +155,13 @@ describe('verdict', () => {
       'META-NONE-V0-64': flip(36), 'CONTENT-IMAGE-V0-64': flip(34), 'DATA-NONE-V0-64': flip(35), 'INSTANCE-NONE-V0-64': flip(31),
     })
     expect(compareUnits(result(), unrelated).verdict.kind).toBe('different')
+    expect(compareUnits(result(), unrelated).verdict.explanation).toBe('No unit is closer than unrelated files come by chance.')
+    // Two pasted texts share the file name and so the Meta unit: the verdict says so.
+    const sameName = result({ 'CONTENT-IMAGE-V0-64': flip(30), 'DATA-NONE-V0-64': flip(31), 'INSTANCE-NONE-V0-64': flip(33) })
+    expect(compareUnits(result(), sameName).verdict).toMatchObject({
+      kind: 'different',
+      explanation: 'The metadata is alike, but content and data are no closer than unrelated files come by chance.',
+    })
   })
 
   it('files the server could not read by content (ISCC-SUM): judged by their data', () => {

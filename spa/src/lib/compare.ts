@@ -244,7 +244,9 @@ export function verdictOf(layers: LayerComparison[]): Verdict {
   return {
     kind: 'different',
     title: 'Different content',
-    explanation: 'No unit is closer than unrelated files come by chance.',
+    explanation: alike(meta?.band)
+      ? 'The metadata is alike, but content and data are no closer than unrelated files come by chance.'
+      : 'No unit is closer than unrelated files come by chance.',
   }
 }
 

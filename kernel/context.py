@@ -162,7 +162,7 @@ def require_access(meta: UploadMeta, action: str) -> None:
         actor=current_actor(), meta=meta, action=action, settings=rt.settings
     )
     if not allowed:
-        raise Forbidden("Only accessible by original uploader.")
+        raise Forbidden()
 
 
 async def open_package(media_id: str, action: str) -> UploadMeta:

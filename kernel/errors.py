@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,10 +28,16 @@ class HttpError(Exception):
 
     status: ClassVar[int] = 500
     default_detail: ClassVar[str] = "Internal server error."
+    #: Seconds a client is told to wait (``Retry-After``) unless the raiser says otherwise.
+    default_retry_after: ClassVar[float | None] = None
 
-    def __init__(self, detail: str | None = None, *, headers: Mapping[str, str] | None = None):
+    def __init__(self, detail: str | None = None, *, headers: Mapping[str, str] | None = None,
+                 retry_after: float | None = None):
         self.detail = detail or self.default_detail
         self.headers = dict(headers or {})
+        seconds = self.default_retry_after if retry_after is None else retry_after
+        if seconds is not None:
+            self.headers.setdefault("Retry-After", str(max(1, math.ceil(seconds))))
         super().__init__(self.detail)
 
 
@@ -77,8 +84,11 @@ class JobTooComplex(UnprocessableEntity):
 
 
 class ServiceUnavailable(HttpError):
+    """Busy or briefly unable to serve; always tells the client when to retry."""
+
     status = 503
     default_detail = "The service is busy, try again later."
+    default_retry_after = 5
 
 
 class InsufficientStorage(HttpError):

@@ -65,7 +65,7 @@ async def readyz() -> Response:
     failing = sorted(name for name, state in checks.items() if state != "ok")
     if failing:
         raise ServiceUnavailable(f"Not ready: {', '.join(failing)} unavailable.",
-                                 headers={"Retry-After": "5", "Cache-Control": "no-store"})
+                                 headers={"Cache-Control": "no-store"})
     return _answer({"status": "ready", **checks})
 
 

@@ -16,8 +16,6 @@ from kernel.sandbox import place_input
 
 T = TypeVar("T")
 
-#: Seconds a client is told to wait when the queue is full.
-RETRY_AFTER = "5"
 
 
 class Job:

@@ -25,7 +25,7 @@ from kernel.sandbox import (
     run_in_job,
     should_retire,
 )
-from kernel.workers import RETRY_AFTER, Job, Workers, run_initializers
+from kernel.workers import Job, Workers, run_initializers
 
 log = logging.getLogger("iscc_web.workers")
 
@@ -119,8 +119,7 @@ class TrioParallelWorkers:
         with trio.move_on_after(STARTUP_TIMEOUT) as scope:
             await self._ctx.run_sync(_noop, kill_on_cancel=True, limiter=self._unlimited)
         if scope.cancelled_caught:
-            raise ServiceUnavailable("No worker could be started; try again.",
-                                     headers={"Retry-After": RETRY_AFTER})
+            raise ServiceUnavailable("No worker could be started; try again.")
 
     async def _run_once(self, job: Path, fn: Callable[..., T], *args: Any) -> T:
         await self._ensure_worker()
@@ -149,9 +148,7 @@ class TrioParallelWorkers:
         busy = self._limiter.available_tokens == 0
         if busy and self._limiter.statistics().tasks_waiting >= self.max_queue:
             self.rejected += 1
-            raise ServiceUnavailable(
-                "Too many jobs are waiting for a worker.", headers={"Retry-After": RETRY_AFTER}
-            )
+            raise ServiceUnavailable("Too many jobs are waiting for a worker.")
         async with self._limiter:
             for attempt in (1, 2):
                 try:
@@ -162,9 +159,7 @@ class TrioParallelWorkers:
                     continue
                 self.completed += 1
                 return result
-        raise ServiceUnavailable(
-            "The worker stopped unexpectedly; try again.", headers={"Retry-After": RETRY_AFTER}
-        )
+        raise ServiceUnavailable("The worker stopped unexpectedly; try again.")
 
     async def warm(self) -> None:
         async with trio.open_nursery() as nursery:

@@ -11,12 +11,11 @@ from plugins._contract import contract_fragment
 from plugins._processing import capabilities
 from plugins._processing.settings import shared_processing
 from plugins._processing.work import init_worker
-from plugins.iscc.settings import IsccSettings
+from plugins.iscc.settings import SECTION, IsccSettings
 
 if TYPE_CHECKING:
     from quart import Blueprint, Quart
 
-SECTION = "iscc"
 
 
 @hookimpl

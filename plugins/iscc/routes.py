@@ -10,7 +10,6 @@ from quart import Blueprint, Response, request
 
 from kernel import (
     API_PREFIX,
-    JobTimeout,
     NotFound,
     UnprocessableEntity,
     UploadMeta,
@@ -25,12 +24,12 @@ from kernel import (
     receive_upload,
 )
 from plugins._processing.capabilities import semantic_modes
-from plugins._processing.errors import ProcessingFailed
 from plugins._processing.hashing import StreamedSum
+from plugins._processing.outcome import run_job
 from plugins._processing.query import query_bool
 from plugins._processing.settings import shared_processing
 from plugins._processing.work import SEMANTIC_FALLBACK, iscc_job
-from plugins.iscc.settings import IsccSettings
+from plugins.iscc.settings import SECTION, IsccSettings
 
 blueprint = Blueprint("iscc", __name__, url_prefix=API_PREFIX)
 
@@ -46,13 +45,8 @@ async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
     storage = get_storage()
     async with storage.local_file(meta) as stored, open_job() as job:
         path = await job.add_input(stored)
-        try:
-            result = await job.run(iscc_job, str(path), semantic, granular, modes, streamed,
-                                   fallback)
-        except JobTimeout:
-            raise UnprocessableEntity("ISCC processing timed out.") from None
-        except ProcessingFailed as exc:
-            raise UnprocessableEntity(exc.detail) from None
+        result = await run_job(job.run, iscc_job, str(path), semantic, granular, modes,
+                               streamed, fallback, timeout_detail="ISCC processing timed out.")
     label_request(mode=str(result.get("mode", "none")))
     fell_back = result.pop(SEMANTIC_FALLBACK, False)
     await storage.put_sidecar(meta.media_id, SIDECAR, json.dumps(result, indent=2).encode())
@@ -63,7 +57,7 @@ async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
 
 @blueprint.post("/iscc")
 async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
-    own: IsccSettings = plugin_settings("iscc")
+    own: IsccSettings = plugin_settings(SECTION)
     semantic = query_bool(request.args, "semantic")
     granular = query_bool(request.args, "granular")
     if semantic is None:

@@ -6,6 +6,8 @@ import attrs
 
 from plugins._processing.settings import ProcessingSettings
 
+#: This group's table in plugins.toml, ``[plugin.iscc]``.
+SECTION = "iscc"
 
 @attrs.frozen(kw_only=True)
 class IsccSettings(ProcessingSettings):

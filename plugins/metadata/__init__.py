@@ -10,12 +10,11 @@ from kernel import Settings, SettingsSpec, hookimpl
 from plugins._contract import contract_fragment
 from plugins._processing.settings import shared_processing
 from plugins._processing.work import init_worker
-from plugins.metadata.settings import MetadataSettings
+from plugins.metadata.settings import SECTION, MetadataSettings
 
 if TYPE_CHECKING:
     from quart import Blueprint
 
-SECTION = "metadata"
 
 
 @hookimpl

@@ -10,9 +10,6 @@ from quart import Blueprint, request
 
 from kernel import (
     API_PREFIX,
-    Job,
-    JobTimeout,
-    UnprocessableEntity,
     UploadMeta,
     get_settings,
     get_storage,
@@ -24,7 +21,7 @@ from kernel import (
     package_route,
     read_json,
 )
-from plugins._processing.errors import ProcessingFailed
+from plugins._processing.outcome import run_job
 from plugins._processing.work import embed_job, extract_job
 from plugins.metadata.validate import inline_metadata
 
@@ -33,22 +30,13 @@ blueprint = Blueprint("metadata", __name__, url_prefix=API_PREFIX)
 SIDECAR = "iscc.json"
 
 
-async def _run(job: Job, fn: Any, *args: Any, timeout_detail: str) -> Any:
-    try:
-        return await job.run(fn, *args)
-    except JobTimeout:
-        raise UnprocessableEntity(timeout_detail) from None
-    except ProcessingFailed as exc:
-        raise UnprocessableEntity(exc.detail) from None
-
-
 @blueprint.get("/metadata/<mid:media_id>")
 @package_route("result")
 async def extract_metadata(meta: UploadMeta) -> dict[str, str]:
     async with get_storage().local_file(meta) as stored, open_job() as job:
         path = await job.add_input(stored)
-        return await _run(job, extract_job, str(path),
-                          timeout_detail="Failed to extract metadata.")
+        return await run_job(job.run, extract_job, str(path),
+                             timeout_detail="Failed to extract metadata.")
 
 
 @blueprint.post("/metadata/<mid:media_id>")
@@ -63,8 +51,8 @@ async def embed_metadata(meta: UploadMeta) -> Any:
         out_path = job.path / "out" / new_meta.clean_file_name
         async with storage.local_file(meta) as stored:
             path = await job.add_input(stored)
-            result = await _run(job, embed_job, str(path), fields, str(out_path),
-                                timeout_detail="Metadata processing timed out.")
+            result = await run_job(job.run, embed_job, str(path), fields, str(out_path),
+                                   timeout_detail="Metadata processing timed out.")
         label_request(mode=str(result.get("mode", "none")))
         await storage.save_file(new_meta, out_path)
         try:

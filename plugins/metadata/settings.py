@@ -6,6 +6,8 @@ import attrs
 
 from plugins._processing.settings import ProcessingSettings
 
+#: This group's table in plugins.toml, ``[plugin.metadata]``.
+SECTION = "metadata"
 
 @attrs.frozen(kw_only=True)
 class MetadataSettings(ProcessingSettings):

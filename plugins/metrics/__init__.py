@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kernel import Settings, SettingsSpec, hookimpl
-from plugins.metrics.settings import MetricsSettings
+from plugins.metrics.settings import SECTION, MetricsSettings
 
 if TYPE_CHECKING:
     from quart import Blueprint, Quart
 
-SECTION = "metrics"
 #: Where the app keeps its :class:`plugins.metrics.collect.Metrics`.
 EXTENSION = "metrics"
 

@@ -6,6 +6,7 @@ from prometheus_client.exposition import choose_encoder
 from quart import Blueprint, Response, current_app, request
 
 from kernel import Forbidden, client_address, get_settings, plugin_settings, quiet_route
+from plugins.metrics.settings import SECTION
 
 
 def create_blueprint() -> Blueprint:
@@ -16,7 +17,7 @@ def create_blueprint() -> Blueprint:
     async def metrics() -> Response:
         """Text exposition (or OpenMetrics when the scraper asks for it)."""
         address = client_address(request, get_settings().kernel.trusted_proxies)
-        if not plugin_settings("metrics").allows(address):
+        if not plugin_settings(SECTION).allows(address):
             raise Forbidden("Metrics are not available from this address.")
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
         body = encoder(current_app.extensions["metrics"].registry)

@@ -7,6 +7,9 @@ from typing import Any
 
 import attrs
 
+#: This group's table in plugins.toml, ``[plugin.metrics]``.
+SECTION = "metrics"
+
 #: Loopback only: a scraper elsewhere is let in by naming its network.
 DEFAULT_NETWORKS = ("127.0.0.0/8", "::1/128")
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from kernel import Settings, SettingsSpec, Storage, hookimpl
-from plugins.s3.settings import S3Settings
-
-SECTION = "s3"
+from plugins.s3.settings import SECTION, S3Settings
 
 
 def create_s3_storage(settings: Settings) -> Storage:

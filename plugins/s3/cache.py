@@ -97,8 +97,7 @@ class StagingCache:
             while self.used + size > self.max_bytes:
                 await self._freed.wait()
         if self.used + size > self.max_bytes:
-            raise ServiceUnavailable("The service is busy, try again later.",
-                                     headers={"Retry-After": "5"})
+            raise ServiceUnavailable()
         self.used += size
         self.staged += 1
         work = self._dir / secrets.token_hex(8)

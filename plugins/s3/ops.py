@@ -25,8 +25,6 @@ from plugins.s3.settings import S3Settings
 
 log = logging.getLogger("iscc_web.storage.s3")
 
-#: Seconds a client is told to wait after the store failed.
-RETRY_AFTER = "5"
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
 _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 _FULL = {"QuotaExceeded", "InsufficientStorage", "EntityTooLarge", "XMinioStorageFull",
@@ -44,8 +42,7 @@ class PreconditionFailed(Exception):
 
 
 def unavailable() -> ServiceUnavailable:
-    return ServiceUnavailable("The storage is unavailable, try again later.",
-                              headers={"Retry-After": RETRY_AFTER})
+    return ServiceUnavailable("The storage is unavailable, try again later.")
 
 
 def store_error(exc: BaseException) -> HttpError:

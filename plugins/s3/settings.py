@@ -6,6 +6,9 @@ from typing import Any
 
 import attrs
 
+#: This group's table in plugins.toml, ``[plugin.s3]``.
+SECTION = "s3"
+
 #: The smallest part S3 accepts in a multipart upload (except the last one).
 MIN_PART_SIZE = 5 * 1024 * 1024
 

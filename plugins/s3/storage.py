@@ -117,8 +117,7 @@ class S3Storage:
                                 Body=b"", IfNoneMatch="*")
         except PreconditionFailed:
             log.error("media id collision on claim; the client may retry")
-            raise ServiceUnavailable("The service is busy, try again later.",
-                                     headers={"Retry-After": "1"}) from None
+            raise ServiceUnavailable(retry_after=1) from None
 
     async def _create(self, meta: UploadMeta,
                       fill: Callable[[ObjectUpload], Awaitable[int]]) -> int:

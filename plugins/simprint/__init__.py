@@ -10,13 +10,12 @@ from kernel import Settings, SettingsSpec, hookimpl
 from plugins._contract import contract_fragment
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.settings import shared_processing
-from plugins.simprint.settings import SimprintSettings
+from plugins.simprint.settings import SECTION, SimprintSettings
 from plugins.simprint.work import init_worker
 
 if TYPE_CHECKING:
     from quart import Blueprint, Quart
 
-SECTION = "simprint"
 
 
 @hookimpl

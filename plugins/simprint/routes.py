@@ -9,17 +9,15 @@ from quart import Blueprint, request
 from kernel import (
     API_PREFIX,
     BadRequest,
-    JobTimeout,
-    UnprocessableEntity,
     get_settings,
     plugin_settings,
     read_json,
     run_sync,
 )
 from plugins._processing.capabilities import semantic_modes
-from plugins._processing.errors import ProcessingFailed
+from plugins._processing.outcome import run_job
 from plugins._processing.settings import shared_processing
-from plugins.simprint.settings import SimprintSettings
+from plugins.simprint.settings import SECTION, SimprintSettings
 from plugins.simprint.work import simprint_job
 
 blueprint = Blueprint("simprint", __name__, url_prefix=API_PREFIX)
@@ -47,14 +45,10 @@ def _text_of(body: Any, max_chars: int) -> str:
 @blueprint.post("/simprint")
 async def create_simprint() -> dict[str, list[str]]:
     kernel = get_settings().kernel
-    own: SimprintSettings = plugin_settings("simprint")
+    own: SimprintSettings = plugin_settings(SECTION)
     limit = own.max_text_chars * JSON_OVERHEAD + JSON_ENVELOPE
     body = await read_json(request, limit=limit, idle_timeout=kernel.body_timeout)
     text = _text_of(body, own.max_text_chars)
     semantic = "text" in semantic_modes(shared_processing(get_settings()).semantic_model_dir)
-    try:
-        return await run_sync(simprint_job, text, semantic)
-    except JobTimeout:
-        raise UnprocessableEntity("simprint processing timed out.") from None
-    except ProcessingFailed as exc:
-        raise UnprocessableEntity(exc.detail) from None
+    return await run_job(run_sync, simprint_job, text, semantic,
+                         timeout_detail="simprint processing timed out.")

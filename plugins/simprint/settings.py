@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 
+#: This group's table in plugins.toml, ``[plugin.simprint]``.
+SECTION = "simprint"
 
 @attrs.frozen(kw_only=True)
 class SimprintSettings:

@@ -13,7 +13,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.routing import BaseConverter
 
-from kernel.asgi import BackpressureHTTPConnection, StreamingRequest
+from kernel.asgi import BackpressureHTTPConnection, StreamingRequest, ambiguous_framing
 from kernel.compress import install_compression
 from kernel.config import (
     ConfigError,
@@ -24,7 +24,7 @@ from kernel.config import (
 )
 from kernel.context import EXTENSION, Runtime, current_actor
 from kernel.cors import install_cors
-from kernel.errors import HttpError, install_error_handlers
+from kernel.errors import BadRequest, HttpError, install_error_handlers
 from kernel.headers import install_security_headers
 from kernel.observe import CountedStorage, Counters
 from kernel.openapi import merge_fragments
@@ -162,6 +162,12 @@ def create_app(
     _install_access_log(app, runtime)
     for wrap in host.asgi_wrapper(app=app, settings=settings):
         app.asgi_app = wrap(app.asgi_app)  # type: ignore[method-assign]
+
+    @app.before_request
+    async def framing_is_unambiguous() -> None:
+        if ambiguous_framing(request.headers):
+            raise BadRequest("Content-Length and Transfer-Encoding must not both be sent.",
+                             headers={"Connection": "close"})
 
     @app.before_request
     async def owner_key_loaded() -> None:

@@ -7,8 +7,10 @@ pulling from the server while more than :data:`HIGH_WATER` bytes wait unread, so
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
-from hypercorn.typing import ASGIReceiveCallable
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent
 from quart_trio.asgi import TrioASGIHTTPConnection
 from quart_trio.wrappers.request import TrioBody, TrioRequest
 
@@ -77,10 +79,47 @@ class StreamingRequest(TrioRequest):
         return bool(declared) and not self.body._complete.is_set()
 
 
+def ambiguous_framing(headers: Any) -> bool:
+    """Both ``Content-Length`` and ``Transfer-Encoding``: a request smuggling shape.
+
+    RFC 9112 §6.3: such a message "ought to be handled as an error", and the connection
+    closed, since a proxy in front may have framed the body the other way.
+    """
+    return "Content-Length" in headers and "Transfer-Encoding" in headers
+
+
 class BackpressureHTTPConnection(TrioASGIHTTPConnection):
+    """Quart-Trio's HTTP connection with body backpressure and sends that finish.
+
+    With hypercorn 0.18 the last body message of a response runs the connection's bookkeeping
+    inside our ``send`` call (restart the keep-alive timer, or close after
+    ``Connection: close`` and HTTP/1.0), and that bookkeeping announces ``http.disconnect``
+    to the app first. Quart-Trio cancels the request on that message, which cancelled the
+    bookkeeping at its next checkpoint: idle connections were never timed out and closing
+    answers never closed. Here a disconnect that arrives while a send is in progress cancels
+    the request only once that send has returned.
+    """
+
+    _sending = 0
+    _cancel_after_send = False
+    _nursery: trio.Nursery | None = None
+
+    async def __call__(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        async def send_then_cancel(message: ASGISendEvent) -> None:
+            self._sending += 1
+            try:
+                await send(message)
+            finally:
+                self._sending -= 1
+                if self._cancel_after_send and not self._sending and self._nursery:
+                    self._nursery.cancel_scope.cancel()
+
+        await super().__call__(receive, send_then_cancel)
+
     async def handle_messages(  # type: ignore[override]
         self, nursery: trio.Nursery, request: StreamingRequest, receive: ASGIReceiveCallable
     ) -> None:
+        self._nursery = nursery
         body = request.body
         while True:
             while isinstance(body, BackpressureBody) and body.buffered > HIGH_WATER:
@@ -92,4 +131,7 @@ class BackpressureHTTPConnection(TrioASGIHTTPConnection):
                     body.set_complete()
             elif message["type"] == "http.disconnect":
                 break
-        nursery.cancel_scope.cancel()
+        if self._sending:
+            self._cancel_after_send = True
+        else:
+            nursery.cancel_scope.cancel()

@@ -97,6 +97,11 @@ class KernelSettings:
     max_json_body: int = attrs.field(default=1_048_576, validator=_positive)
     #: Start every worker (and run plugin worker initialisers) at start-up.
     warm_workers: bool = False
+    #: Seconds an idle keep-alive connection stays open after its last answer (nginx: 75).
+    keep_alive_timeout: float = attrs.field(default=75.0, validator=_positive)
+    #: Seconds a response may wait for a client that stopped reading; then the connection is
+    #: closed and the file released (nginx ``send_timeout``: 60).
+    send_timeout: float = attrs.field(default=60.0, validator=_positive)
     #: Seconds in-flight requests get to finish when the server is asked to stop.
     graceful_timeout: float = attrs.field(default=30.0, validator=_not_negative)
     #: HTTP server processes on the one port (SO_REUSEPORT); ``max_workers`` and ``max_queue``

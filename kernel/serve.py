@@ -10,6 +10,7 @@ import trio
 from hypercorn.config import Config as HyperConfig
 from hypercorn.trio import serve
 
+from kernel import connections
 from kernel.app import IsccWebApp
 from kernel.config import KernelSettings
 
@@ -39,6 +40,7 @@ def _raise_read_size() -> None:
 
 def hypercorn_config(kernel: KernelSettings, bind: str | None) -> HyperConfig:
     _raise_read_size()
+    connections.install()
     config = HyperConfig()
     config.bind = [bind or bind_from_site_address(kernel.site_address)]
     config.accesslog = None  # the app logs requests itself, with the owner hash only
@@ -46,8 +48,11 @@ def hypercorn_config(kernel: KernelSettings, bind: str | None) -> HyperConfig:
     config.graceful_timeout = kernel.graceful_timeout
     config.h11_max_incomplete_size = MAX_HEADER_BYTES
     config.include_server_header = False
-    config.keep_alive_timeout = 75
+    config.keep_alive_timeout = kernel.keep_alive_timeout
     config.max_app_queue_size = 2
+    # read by kernel.connections (hypercorn 0.18 has neither)
+    config.send_timeout = kernel.send_timeout
+    config.max_body_size = kernel.max_upload_size
     return config
 
 

@@ -1,0 +1,122 @@
+"""Connection handling the server must get right, where hypercorn 0.18 does not (yet).
+
+Each piece replaces one hypercorn class by a subclass; :func:`install` puts them in place
+(process-wide, idempotent) before a server starts. Checked against hypercorn 0.18.0:
+
+- **Send timeout.** ``TCPServer.protocol_send`` writes each response chunk under a *shielded*
+  cancel scope with no deadline, so a client that stops reading holds the response, its task
+  and the file it streams forever. :class:`SendTimeoutTCPServer` gives every write a deadline
+  (``send_timeout`` seconds without the client taking :data:`SEND_PIECE` bytes, like nginx's
+  ``send_timeout``) and then closes the connection, which ends the app's response task and
+  releases the file.
+- **100 Continue.** ``H11Protocol`` answers ``Expect: 100-continue`` as soon as the request
+  head is parsed, before the app can look at it, so a client announcing 1 TB is invited to
+  send before it gets the 413. :class:`EdgeConnection` withholds the 100 when the declared
+  ``Content-Length`` is larger than the largest body any route accepts.
+- **Bytes after a closing message.** Once a request says the connection ends after it (its
+  own ``Connection: close``, HTTP/1.0, or our answer's), h11 raises on any further byte and
+  hypercorn then closes the socket at once, even while the app is still sending its answer:
+  a pipelined or smuggled request after a rejected one made the client lose the rejection.
+  :class:`EdgeConnection` ignores what follows such a message (RFC 9112 §9.6) until the
+  answer is out, and then reports the connection closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import h11
+import hypercorn.protocol as hypercorn_protocol
+import hypercorn.trio.run as hypercorn_run
+import trio
+from hypercorn.events import Closed, Event, RawData
+from hypercorn.protocol.h11 import H11Protocol
+from hypercorn.trio.tcp_server import TCPServer
+
+#: Bytes written per deadline: the client must take this much every ``send_timeout`` seconds.
+SEND_PIECE = 256 * 1024
+
+
+class SendTimeoutTCPServer(TCPServer):
+    """hypercorn's TCP server with a deadline on every write to a client."""
+
+    async def protocol_send(self, event: Event) -> None:
+        if not isinstance(event, RawData):
+            await super().protocol_send(event)
+            return
+        timeout: float = getattr(self.config, "send_timeout", None) or float("inf")
+        data = memoryview(event.data)
+        async with self.send_lock:
+            stalled = False
+            try:
+                for start in range(0, len(data), SEND_PIECE):
+                    # shielded as in hypercorn (a half-written response must not be left by
+                    # a cancelled app task), but no longer without end
+                    with trio.CancelScope(shield=True) as scope:
+                        scope.deadline = trio.current_time() + timeout
+                        await self.stream.send_all(data[start:start + SEND_PIECE])
+                    if scope.cancelled_caught:
+                        stalled = True
+                        break
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                await self.protocol.handle(Closed())
+                return
+            if stalled:
+                await self.protocol.handle(Closed())
+                with trio.CancelScope(shield=True):
+                    await self.stream.aclose()
+
+
+def declared_length(request: h11.Request) -> int | None:
+    for name, value in request.headers:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+#: Our states while an answer is still being sent.
+_ANSWERING = (h11.IDLE, h11.SEND_RESPONSE, h11.SEND_BODY)
+
+
+class EdgeConnection(h11.Connection):
+    """An h11 server connection that invites no oversize body and reads nothing after a
+    closing message (see the module docstring)."""
+
+    def __init__(self, *args: Any, body_limit: int | None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.body_limit = body_limit
+        self._oversize = False
+
+    @property
+    def they_are_waiting_for_100_continue(self) -> bool:  # type: ignore[override]
+        return super().they_are_waiting_for_100_continue and not self._oversize
+
+    def next_event(self) -> Any:
+        if self.their_state is h11.MUST_CLOSE:  # the client's last message is complete
+            return h11.PAUSED if self.our_state in _ANSWERING else h11.ConnectionClosed()
+        event = super().next_event()
+        if isinstance(event, h11.Request):
+            length = declared_length(event)
+            self._oversize = (self.body_limit is not None and length is not None
+                              and length > self.body_limit)
+        return event
+
+
+class EdgeH11Protocol(H11Protocol):
+    """hypercorn's HTTP/1.1 protocol on an :class:`EdgeConnection`."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.connection = EdgeConnection(
+            h11.SERVER, max_incomplete_event_size=self.config.h11_max_incomplete_size,
+            body_limit=getattr(self.config, "max_body_size", None),
+        )
+
+
+def install() -> None:
+    """Put the subclasses where hypercorn 0.18 looks its classes up (module globals)."""
+    hypercorn_run.TCPServer = SendTimeoutTCPServer  # type: ignore[misc]
+    hypercorn_protocol.H11Protocol = EdgeH11Protocol  # type: ignore[misc]

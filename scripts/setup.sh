@@ -28,7 +28,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/pip install -q -e ".[test,bench,dev]"
+  .venv/bin/pip install -q -e ".[test,bench,dev,search]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

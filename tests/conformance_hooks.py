@@ -61,6 +61,12 @@ BODY_MODELS = {
     ("explain-iscc", 200): "IsccDetail",
     ("create-simprint", 200): "SimprintResponse",
     ("get-status", 200): "Status",
+    ("find-similar", 200): "SimilarResult",
+    ("find-similar", 201): "SimilarResult",
+    ("query-similar", 200): "SimilarMatches",
+    ("add-to-index", 201): "IndexAdded",
+    ("get-index", 200): "IndexStatistics",
+    ("get-index-entry", 200): "IndexEntry",
 }
 
 

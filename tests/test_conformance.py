@@ -1,5 +1,8 @@
 """Conformance: schemathesis drives a live server of the default deployment through its spec.
 
+The deployment is the default plugins.toml plus the contract's optional groups (``similar``,
+on an embedded index in the temp directory), so that every operation of openapi.yaml is run.
+
 The server is ``python -m kernel`` in its own process (hypercorn, trio-parallel workers), and the
 spec under test is the one it serves at ``/docs/openapi.yaml``. Every operation gets generated
 positive and negative requests; a stateful run follows the spec's links (upload -> download,
@@ -82,6 +85,8 @@ def test_spec_under_test_covers_every_operation() -> None:
     assert operation_ids == {
         "create-iscc", "get-iscc", "upload-file", "download-file", "delete-file",
         "extract-metadata", "embed-metadata", "explain-iscc", "create-simprint", "get-status",
+        "find-similar", "query-similar", "add-to-index", "get-index", "get-index-entry",
+        "drop-index",
     }
 
 

@@ -22,6 +22,8 @@ ROOT_SPEC = ROOT / "openapi.yaml"
 PACKAGED_SPEC = ROOT / "plugins" / "openapi.yaml"
 #: Every group of the default deployment, as tagged in openapi.yaml.
 GROUPS = ("iscc", "media", "metadata", "explain", "simprint")
+#: Groups of the contract that the default deployment leaves off (they need an extra).
+OPTIONAL_GROUPS = ("similar",)
 OPERATIONS = {
     "create-iscc": ("post", "/iscc", "iscc", "Create ISCC"),
     "get-iscc": ("get", "/iscc/{media_id}", "iscc", "Get ISCC"),
@@ -33,6 +35,12 @@ OPERATIONS = {
     "explain-iscc": ("get", "/explain/{iscc}", "explain", "Explain ISCC"),
     "create-simprint": ("post", "/simprint", "simprint", "Create Simprints"),
     "get-status": ("get", "/-/status", "status", "Service status"),
+    "find-similar": ("post", "/similar", "similar", "Find similar (upload)"),
+    "query-similar": ("post", "/similar/query", "similar", "Find similar (codes)"),
+    "add-to-index": ("post", "/index", "similar", "Add to index"),
+    "get-index": ("get", "/index", "similar", "Index statistics"),
+    "get-index-entry": ("get", "/index/{iscc_id}", "similar", "Get index entry"),
+    "drop-index": ("delete", "/index", "similar", "Drop index"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -133,6 +141,12 @@ def test_every_error_is_problem_json_with_one_schema() -> None:
         ("explain-iscc", {400}),
         ("create-simprint", {400, 408, 413, 422, 503}),
         ("get-status", set()),
+        ("find-similar", {400, 403, 408, 413, 422, 503, 507}),
+        ("query-similar", {400, 408, 413, 503}),
+        ("add-to-index", {400, 403, 404, 408, 413, 422, 503}),
+        ("get-index", {503}),
+        ("get-index-entry", {400, 404, 503}),
+        ("drop-index", {403, 503}),
     ],
 )
 def test_error_statuses_where_each_can_occur(op_id: str, errors: set[int]) -> None:
@@ -173,7 +187,7 @@ def test_media_id_and_iscc_patterns() -> None:
 
 
 def test_fragments_of_all_groups_merge_into_the_contract() -> None:
-    merged = merge_fragments(contract_fragment(tag) for tag in GROUPS)
+    merged = merge_fragments(contract_fragment(tag) for tag in (*GROUPS, *OPTIONAL_GROUPS))
     assert normalised(merged) == normalised(load_root())
 
 
@@ -195,7 +209,7 @@ def test_served_spec_of_all_builtin_groups_is_the_contract(make_app) -> None:
     missing = sorted(set(GROUPS) - set(builtin_names()))
     if missing:
         pytest.skip(f"built-in groups not written yet: {', '.join(missing)}")
-    app = make_app(kernel={"plugins": [*GROUPS, "docs"]})
+    app = make_app(kernel={"plugins": [*GROUPS, *OPTIONAL_GROUPS, "docs"]})
     assert normalised(runtime_of(app).openapi) == normalised(load_root())
 
 
@@ -206,7 +220,11 @@ def test_served_spec_of_default_plugins_toml_is_the_contract() -> None:
     if missing:
         pytest.skip(f"built-in groups not written yet: {', '.join(missing)}")
     app = create_app(ROOT / "plugins.toml", env={})
-    assert normalised(runtime_of(app).openapi) == normalised(load_root())
+    served = runtime_of(app).openapi
+    # the contract less the groups the default deployment leaves off
+    assert normalised(served) == normalised(
+        merge_fragments(contract_fragment(tag) for tag in GROUPS))
+    assert not {t["name"] for t in served["tags"]} & set(OPTIONAL_GROUPS)
 
 
 def test_served_spec_lacks_disabled_groups(make_app) -> None:
@@ -316,7 +334,8 @@ def test_route_parity_of_the_default_deployment() -> None:
     assert {("get", "/-/status"), ("post", "/media")} <= served
 
 
-@pytest.mark.parametrize("groups", [["media"], ["explain", "docs"], list(GROUPS)])
+@pytest.mark.parametrize("groups", [["media"], ["explain", "docs"], list(GROUPS),
+                                    [*GROUPS, *OPTIONAL_GROUPS]])
 def test_route_parity_of_partial_deployments(make_app, groups: list[str]) -> None:
     missing = sorted(set(groups) - set(builtin_names()))
     if missing:

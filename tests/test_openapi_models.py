@@ -72,6 +72,8 @@ def spec_shape(prop: dict[str, Any]) -> dict[str, Any]:
     if "oneOf" in prop:
         return {"oneOf": [spec_shape(p) for p in prop["oneOf"]]}
     shape: dict[str, Any] = {"type": prop["type"]}
+    if "additionalProperties" in prop:
+        shape["values"] = spec_shape(prop["additionalProperties"])
     if "enum" in prop:
         shape["enum"] = list(prop["enum"])
     if prop["type"] == "array":
@@ -97,6 +99,8 @@ def model_shape(tp: Any) -> dict[str, Any]:
         return {"type": "string", "enum": list(get_args(tp))}
     if origin is list:
         return {"type": "array", "items": model_shape(get_args(tp)[0])}
+    if origin is dict:
+        return {"type": "object", "values": model_shape(get_args(tp)[1])}
     if attrs.has(tp):
         return {"model": next(name for name, cls in SCHEMAS.items() if cls is tp)}
     return {"type": PRIMITIVES[tp]}

@@ -118,10 +118,13 @@ def _failed(exc: Exception, generic: str, what: str) -> ProcessingFailed:
     return ProcessingFailed(generic)
 
 
-def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None) -> dict[str, Any]:
+def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None,
+               bits: int | None = None) -> dict[str, Any]:
     options: dict[str, Any] = {"experimental": semantic}
     if granular is not None:
         options["granular"] = granular
+    if bits is not None:
+        options.update(bits=bits, add_units=True)
     try:
         result = idk.code_iscc(path, **options)
     except idk.IsccUnsupportedMediatype as exc:
@@ -136,7 +139,8 @@ def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None) -> d
 def iscc_job(path: str, semantic: bool | None, granular: bool | None,
              semantic_modes: tuple[str, ...] = (),
              streamed: dict[str, Any] | None = None,
-             semantic_fallback: bool = False) -> dict[str, Any]:
+             semantic_fallback: bool = False,
+             bits: int | None = None) -> dict[str, Any]:
     """Compute the ISCC of a file.
 
     Args:
@@ -149,6 +153,8 @@ def iscc_job(path: str, semantic: bool | None, granular: bool | None,
             Instance-Code come from them instead of another pass over the file.
         semantic_fallback: Without the mode's model, compute the standard code (and mark the
             result with ``SEMANTIC_FALLBACK``) instead of failing.
+        bits: Bit length of the listed ``units`` (always listed then); ``None`` uses
+            ISCC_SDK_BITS and ISCC_SDK_ADD_UNITS.
 
     Returns:
         The ISCC metadata as JSON-ready dict (by alias, without nulls).
@@ -161,7 +167,7 @@ def iscc_job(path: str, semantic: bool | None, granular: bool | None,
 
     with _within_limits(), streamed_sum(streamed):
         semantic, fell_back = _check_mode(idk, fp, semantic, semantic_modes, semantic_fallback)
-        result = _code_iscc(idk, fp, semantic, granular)
+        result = _code_iscc(idk, fp, semantic, granular, bits)
     if fell_back:
         result[SEMANTIC_FALLBACK] = True
     return result

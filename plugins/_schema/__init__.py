@@ -8,9 +8,8 @@ Endpoint groups may build their responses and check their request bodies with th
     return dump(SimprintResponse(CONTENT_TEXT_V0=[...]))
 """
 
-from plugins._schema.convert import converter, dump, load
+from plugins._schema.convert import SCHEMAS, converter, dump, load
 from plugins._schema.models import (
-    SCHEMAS,
     FeatureSet,
     InlineMetadata,
     IsccDetail,

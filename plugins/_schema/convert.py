@@ -11,7 +11,11 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from kernel import BadRequest
-from plugins._schema.models import SCHEMAS
+from plugins._schema.models import SCHEMAS as _MODELS
+from plugins._schema.similar import SIMILAR_SCHEMAS
+
+#: Every body model, by the name of its schema in openapi.yaml.
+SCHEMAS: dict[str, type] = {**_MODELS, **SIMILAR_SCHEMAS}
 
 T = TypeVar("T")
 

@@ -1,6 +1,7 @@
 """Run every benchmark and print its figures: ``python -m bench`` (or ``make bench``).
 
-``python -m bench NAME [args]`` runs one (upload, explain, iscc, mix, sum, s3) with its own options.
+``python -m bench NAME [args]`` runs one (upload, explain, iscc, mix, sum, s3, similar) with
+its own options.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["upload", "explain", "iscc", "mix", "sum", "s3"]
+BENCHMARKS = ["upload", "explain", "iscc", "mix", "sum", "s3", "similar"]
 
 
 def main(argv: list[str]) -> None:

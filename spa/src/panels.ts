@@ -5,6 +5,7 @@
  */
 
 import type { Component } from 'vue'
+import SimilarPanel from './components/SimilarPanel.vue'
 import type { Card } from './lib/store'
 
 export interface ResultPanel {
@@ -14,4 +15,7 @@ export interface ResultPanel {
   show: (card: Card) => boolean
 }
 
-export const RESULT_PANELS: ResultPanel[] = []
+export const RESULT_PANELS: ResultPanel[] = [
+  // "Seen before?": matches in the similarity index (shown only where the group is on)
+  { id: 'similar', component: SimilarPanel, show: (card) => card.status === 'done' && Boolean(card.result?.iscc) },
+]

@@ -249,3 +249,32 @@ def test_enabled_without_iscc_search_fails_with_one_line(tmp_path: Path) -> None
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "iscc-search is not installed" in lines[0], run.stderr
     assert 'pip install -e ".[search]"' in lines[0]
+
+
+async def test_lmdb_backend_is_iscc_search_lmdb_index(make_app, tmp_path: Path) -> None:
+    app = make_app(kernel={"plugins": ["similar"]},
+                   plugin={"similar": {"index_uri": f"lmdb://{tmp_path / 'lmdb-index'}"}})
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        stats = await (await client.get("/api/v1/index")).get_json()
+        assert stats == {"name": "similar", "backend": "lmdb", "entries": 0, "size_mb": 0}
+        found = await client.post("/api/v1/similar/query", json={"units": [
+            "ISCC:EED4GQZQTY6J5DTHNDQ7S7EGNENJNRTEGLGHFWXFGNDZHSMO4HEZGZI"]})
+        assert await found.get_json() == {"matches": [], "chunk_matches": []}
+    assert (tmp_path / "lmdb-index" / "similar.lmdb").is_file()
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ({"index_uri": "/var/lib/index"}, "index_uri"),
+    ({"index_uri": "memory://"}, "index_uri"),
+    ({"index_url": "ftp://127.0.0.1:8190"}, "index_url"),
+    ({"index_name": "Not-Valid"}, "index_name"),
+    ({"index_timeout": 0}, "index_timeout"),
+    ({"index_token": "x"}, "index_token"),
+])
+def test_bad_settings_stop_start_up_naming_the_key(make_app, table, key) -> None:
+    from kernel import ConfigError
+
+    with pytest.raises(ConfigError, match=key) as caught:
+        make_app(kernel={"plugins": ["similar"]}, plugin={"similar": table})
+    assert "\n" not in str(caught.value)

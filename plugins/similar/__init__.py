@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from quart import Blueprint, Quart
 
 SECTION = "similar"
+#: Seconds the status report waits for the index's entry count.
+STATUS_TIMEOUT = 2.0
 MISSING = ("plugin 'similar' is enabled but iscc-search is not installed: "
            "pip install -e \".[search]\" (or remove 'similar' from [kernel] plugins)")
 
@@ -85,7 +87,7 @@ async def status_report(app: Quart) -> Mapping[str, Any]:
     report: dict[str, Any] = {"backend": index.backend, "name": index.name,
                               "write_token_required": token}
     try:
-        report["entries"] = await index.entries()
+        report["entries"] = await index.entries(timeout=STATUS_TIMEOUT)
         report["available"] = True
     except IndexUnavailable:
         report["entries"] = None

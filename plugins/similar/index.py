@@ -75,7 +75,14 @@ def open_embedded(uri: str) -> Any:
     scheme = urlparse(uri).scheme
     if scheme == "usearch":
         from iscc_search.indexes.usearch import UsearchIndexManager
+        from iscc_search.indexes.usearch.index import UsearchIndex
 
+        # iscc-search opens this LMDB store with meminit=False: pages are written without
+        # zeroing their unused space, so leftover heap memory of this process (request data,
+        # media ids, owner hashes) could land in the index file. Entries hold only what an
+        # adder published, so the pages are zeroed (tests/test_similar.py checks the files).
+        UsearchIndex.DEFAULT_LMDB_OPTIONS = {**UsearchIndex.DEFAULT_LMDB_OPTIONS,
+                                             "meminit": True}
         return UsearchIndexManager(_uri_path(uri))
     from iscc_search.indexes.lmdb import LmdbIndexManager
 
@@ -155,15 +162,18 @@ class SimilarIndex:
 
     # --- thread offload with time limits ------------------------------------------------
 
-    async def _thread(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
+    async def _thread(self, fn: Callable[..., T], *args: Any, write: bool = False,
+                      timeout: float | None = None) -> T:
         """Run ``fn`` in a thread; past ``index_timeout`` raise :class:`IndexUnavailable`.
 
         A remote call is abandoned at the deadline (its own HTTP timeouts end the thread).
         An embedded write is never abandoned once started, so no write is half-done: only
         the wait for the write slot is bounded.
         """
-        timeout = self.settings.index_timeout
         remote = self.settings.remote
+        if timeout is None:
+            # remote: connect, write and read of a request, each bounded by index_timeout
+            timeout = self.settings.index_timeout * (3 if remote else 1)
         try:
             if write and not remote:
                 with trio.fail_after(timeout):
@@ -173,8 +183,7 @@ class SimilarIndex:
                 finally:
                     self._writes.release()
             limiter = self._writes if write else None
-            # connect + write + read of one request, plus a client retry; then give up
-            with trio.fail_after(timeout * 3 if remote else timeout):
+            with trio.fail_after(timeout):
                 return await trio.to_thread.run_sync(self._call, fn, *args,
                                                      abandon_on_cancel=True, limiter=limiter)
         except trio.TooSlowError:
@@ -232,10 +241,11 @@ class SimilarIndex:
             # not there, or of another realm than this index: either way not in it
             return None
 
-    async def entries(self) -> int:
+    async def entries(self, timeout: float | None = None) -> int:
+        """The number of entries; ``timeout`` overrides ``index_timeout`` (status reports)."""
         index = await self._opened()
         try:
-            info = await self._thread(index.get_index, self.name)
+            info = await self._thread(index.get_index, self.name, timeout=timeout)
         except FileNotFoundError:
             self._ready = False
             return 0

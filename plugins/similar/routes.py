@@ -18,13 +18,14 @@ from kernel import (
     UploadMeta,
     get_settings,
     get_storage,
+    open_job,
     plugin_settings,
     read_json,
     receive_upload,
     require_access,
-    run_sync,
 )
 from plugins._processing.errors import ProcessingFailed
+from plugins._processing.hashing import StreamedSum
 from plugins._processing.query import query_bool
 from plugins._processing.work import iscc_job
 from plugins._schema import dump, load
@@ -84,11 +85,13 @@ def require_write_token() -> None:
         raise Forbidden(WRITE_DENIED)
 
 
-async def _iscc_of(meta: UploadMeta) -> dict[str, Any]:
-    """The ISCC with 256-bit units and granular features (the shared worker job)."""
-    async with get_storage().local_file(meta) as path:
+async def _iscc_of(meta: UploadMeta, streamed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ISCC with 256-bit units and granular features (the shared worker job, in a job
+    directory of its own; ``streamed``: digests hashed while the upload arrived)."""
+    async with get_storage().local_file(meta) as stored, open_job() as job:
+        path = await job.add_input(stored)
         try:
-            return await run_sync(iscc_job, str(path), False, True, (), UNIT_BITS)
+            return await job.run(iscc_job, str(path), False, True, (), streamed, UNIT_BITS)
         except JobTimeout:
             raise UnprocessableEntity("ISCC processing timed out.") from None
         except ProcessingFailed as exc:
@@ -127,9 +130,10 @@ async def find_similar() -> tuple[dict[str, Any], int]:
     limit = _limit()
     if add:
         require_write_token()
-    meta = await receive_upload()
+    hashed = StreamedSum()  # Data- and Instance-Code hashed while the body streams in
+    meta = await receive_upload(hashed)
     try:
-        result = await _iscc_of(meta)
+        result = await _iscc_of(meta, hashed.digests())
     finally:
         # the upload is never kept: nothing of it outlives the answer
         with trio.CancelScope(shield=True):

@@ -91,7 +91,9 @@ async def _iscc_of(meta: UploadMeta, streamed: dict[str, Any] | None = None) -> 
     async with get_storage().local_file(meta) as stored, open_job() as job:
         path = await job.add_input(stored)
         try:
-            return await job.run(iscc_job, str(path), False, True, (), streamed, UNIT_BITS)
+            # path, semantic, granular, semantic_modes, streamed, semantic_fallback, bits
+            return await job.run(iscc_job, str(path), False, True, (), streamed, False,
+                                 UNIT_BITS)
         except JobTimeout:
             raise UnprocessableEntity("ISCC processing timed out.") from None
         except ProcessingFailed as exc:

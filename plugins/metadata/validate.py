@@ -22,7 +22,10 @@ STRING_FIELDS: dict[str, int | None] = {
 
 
 def _check_url(value: str) -> None:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket in the host
+        raise BadRequest("'acquire' must be an absolute URL.") from None
     if (not parts.scheme or not parts.netloc or any(c.isspace() for c in value)
             or not parts.scheme[0].isalpha()):
         raise BadRequest("'acquire' must be an absolute URL.")

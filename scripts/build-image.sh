@@ -129,7 +129,8 @@ tag=$(
   {
     printf 'base %s\n' "$base_id"
     sha256sum Containerfile .containerignore
-    find "${roots[@]}" "${prune[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    find "${roots[@]}" "${prune[@]}" \( -type f -o -type l \) -print0 | LC_ALL=C sort -z \
+      | xargs -0 sha256sum
   } | sha256sum | cut -c1-16
 )
 ref=$IMAGE:$tag

@@ -30,6 +30,7 @@ from kernel.observe import CountedStorage, Counters
 from kernel.openapi import merge_fragments
 from kernel.plugins import PluginHost, create_plugin_host
 from kernel.privacy import OWNER_KEY_NAME, key_from_setting, log_prefix
+from kernel.quota import Ledger, Limits, QuotaStorage, RateLimiter
 
 access_log = logging.getLogger("iscc_web.access")
 
@@ -134,6 +135,7 @@ def create_app(
     plugin_settings = load_plugin_settings(raw, env, source, host.register_settings(), host.known)
     settings = Settings(kernel=kernel, plugin=plugin_settings, source=source)
     storage = _pick(host.register_storage(), kernel.storage, "storage")(settings)
+    metered = QuotaStorage(storage, Ledger(Limits.of(kernel)))
     workers = _pick(host.register_workers(), kernel.workers, "workers")(
         settings, host.worker_init(settings=settings)
     )
@@ -151,7 +153,8 @@ def create_app(
     runtime = Runtime(
         settings=settings, host=host, storage=storage, workers=workers,
         openapi=merge_fragments(host.openapi_spec(settings=settings)),
-        counters=counters, counted_storage=CountedStorage(storage, counters),
+        counters=counters, counted_storage=CountedStorage(metered, counters),
+        quota=metered, rate_limiter=RateLimiter(kernel.owner_rate_limit),
     )
     app.extensions[EXTENSION] = runtime
     install_error_handlers(app)
@@ -178,6 +181,7 @@ def create_app(
     async def serving() -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:  # left in reverse: lifespans, workers, storage
             await stack.enter_async_context(storage)
+            await metered.count_existing()
             try:
                 await _load_owner_key(runtime)
             except HttpError:  # the store is not reachable yet: the next request retries

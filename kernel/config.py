@@ -35,6 +35,11 @@ def _not_negative(instance: Any, attribute: attrs.Attribute, value: Any) -> None
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
 
 
+def _not_negative_or_none(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is not None:
+        _not_negative(instance, attribute, value)
+
+
 @attrs.frozen(kw_only=True)
 class KernelSettings:
     """The kernel's settings: table ``[kernel]`` in plugins.toml, env ``ISCC_WEB_<NAME>``."""
@@ -97,6 +102,17 @@ class KernelSettings:
     max_json_body: int = attrs.field(default=1_048_576, validator=_positive)
     #: Start every worker (and run plugin worker initialisers) at start-up.
     warm_workers: bool = False
+    #: Client networks that see the whole ``/-/status`` (storage, workers, versions).
+    status_networks: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    #: Bytes one client may hold in storage at once; ``None``: 4 x ``max_upload_size``; 0: off.
+    owner_quota_bytes: int | None = attrs.field(default=None, validator=_not_negative_or_none)
+    #: Packages one client may hold at once; 0: no limit.
+    owner_quota_packages: int = attrs.field(default=10_000, validator=_not_negative)
+    #: Bytes all clients together may hold; 0: no cap. The last ``owner_quota_bytes`` of it
+    #: are kept for clients that hold nothing yet.
+    storage_quota_bytes: int = attrs.field(default=0, validator=_not_negative)
+    #: Processing requests (worker jobs) one client may start per minute; 0: no limit.
+    owner_rate_limit: int = attrs.field(default=0, validator=_not_negative)
     #: Seconds an idle keep-alive connection stays open after its last answer (nginx: 75).
     keep_alive_timeout: float = attrs.field(default=75.0, validator=_positive)
     #: Seconds a response may wait for a client that stopped reading; then the connection is

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 API_PREFIX = "/api/v1"
+#: Scope key: the request has spent its rate-limit token.
+_RATED = "iscc_web.rated"
 EXTENSION = "iscc_web"
 
 
@@ -64,6 +66,10 @@ class Runtime:
     #: ``storage`` as plugins see it: every operation counted in ``counters``.
     counted_storage: Any
     secrets: Secrets = attrs.field(factory=Secrets)
+    #: The storage quotas (:class:`kernel.quota.QuotaStorage`, inside ``counted_storage``).
+    quota: Any = None
+    #: Processing requests per client and minute (``owner_rate_limit``).
+    rate_limiter: Any = None
 
 
 def runtime_of(app: Quart) -> Runtime:
@@ -96,6 +102,10 @@ def get_workers() -> Workers:
 async def _observed(run: Callable[..., Awaitable[T]], fn: Callable[..., T], *args: Any) -> T:
     """Run a job; within a request, note its name, duration and outcome for observers."""
     scope: Any = request.scope if has_request_context() else None
+    rt = runtime()
+    if scope is not None and rt.rate_limiter is not None and not scope.get(_RATED):
+        scope[_RATED] = True  # one token per request, however many jobs it runs
+        rt.rate_limiter.take(current_actor())
     started = time.perf_counter()
     try:
         result = await run(fn, *args)

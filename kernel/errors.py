@@ -83,6 +83,11 @@ class JobTooComplex(UnprocessableEntity):
     default_detail = "File too complex to process."
 
 
+class TooManyRequests(HttpError):
+    status = 429
+    default_detail = "Too many requests, try again later."
+
+
 class ServiceUnavailable(HttpError):
     """Busy or briefly unable to serve; always tells the client when to retry."""
 

@@ -6,6 +6,7 @@ import base64
 import json
 import secrets
 import time
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -51,9 +52,32 @@ def new_media_id() -> str:
     return base64.b32hexencode(raw).decode("ascii").rstrip("=").lower()
 
 
+#: Unicode categories that never belong in a stored name: controls, format characters (bidi
+#: overrides and isolates, zero-width spaces and joiners, BOM, ...), surrogates, private use,
+#: unassigned code points, and line and paragraph separators.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: Letters that render as nothing (Hangul fillers, braille blank) though they are not "Cf".
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(name: str) -> str:
+    kept = []
+    for char in unicodedata.normalize("NFC", name):
+        if unicodedata.category(char) in _INVISIBLE or char in _BLANK_LETTERS:
+            continue
+        kept.append(" " if unicodedata.category(char) == "Zs" else char)
+    return "".join(kept)
+
+
 def clean_file_name(name: str) -> str:
-    """The on-disk name of an upload: sanitised (pathvalidate), never empty or a sidecar name."""
-    cleaned = sanitize_filename(name)
+    """The stored name of an upload: what it shows is what it is.
+
+    Invisible and direction-changing characters are dropped (``invoice\u202egpj.exe`` would
+    display as ``invoiceexe.jpg``), other spaces become plain spaces, leading dots and spaces
+    go (no hidden ``.htaccess``), then pathvalidate sanitises for every common filesystem.
+    Never empty, never a sidecar's name.
+    """
+    cleaned = sanitize_filename(_visible(name).lstrip(". ")).strip(" ")
     if cleaned.strip(". ") == "" or cleaned.endswith((".meta.json", ".iscc.json")):
         return FALLBACK_FILE_NAME
     return cleaned
@@ -148,6 +172,9 @@ class Storage(Protocol):
 
     async def ready(self) -> bool:
         """Whether the backend can be reached and written now; cheap (``GET /readyz``)."""
+
+    async def usage(self) -> dict[str, tuple[str, int]]:
+        """Every package's owner and size in bytes, by media id (for quotas)."""
 
     async def shared_secret(self, name: str) -> bytes:
         """A 32-byte secret of the deployment, kept by the backend under ``name``.

@@ -252,6 +252,27 @@ class FileSystemStorage:
                 continue
         return {"backend": "fs", "packages": packages, "bytes": total}
 
+    def _usage_sync(self) -> dict[str, tuple[str, int]]:
+        usage: dict[str, tuple[str, int]] = {}
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return usage
+        for entry in entries:
+            if not _MEDIA_ID.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
+                continue
+            try:
+                meta = UploadMeta.from_json(
+                    (Path(entry.path) / f"{entry.name}.meta.json").read_bytes())
+                size = sum(f.stat().st_size for f in os.scandir(entry.path) if f.is_file())
+            except (OSError, ValueError, TypeError):
+                continue  # still being written, or broken: the sweeper deals with it
+            usage[entry.name] = (meta.user, size)
+        return usage
+
+    async def usage(self) -> dict[str, tuple[str, int]]:
+        return await trio.to_thread.run_sync(self._usage_sync)
+
     async def statistics(self) -> dict[str, Any]:
         return await trio.to_thread.run_sync(self._statistics_sync)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import binascii
+import re
 from contextlib import aclosing
 
 from quart import request
 
 from kernel.bodies import body_chunks, check_content_length
-from kernel.context import current_actor, runtime
+from kernel.context import Runtime, current_actor, runtime
 from kernel.errors import BadRequest
 from kernel.storage import UploadMeta, new_media_id
 from kernel.upload_observers import UploadObserver, save_observed
@@ -30,11 +31,43 @@ def decode_file_name(header: str | None) -> str:
         raise BadRequest("X-Uploaded-Filename is not UTF-8 encoded") from None
 
 
+#: Longest ``Content-Type`` stored (and replayed on every download).
+MAX_CONTENT_TYPE = 255
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"  # RFC 6838 restricted-name
+_QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t !-~])*"'
+_MEDIA_TYPE = re.compile(
+    rf"{_NAME}/{_NAME}(?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|{_QUOTED}))*[ \t]*"
+)
+
+
 def upload_content_type() -> str:
+    """The upload's ``Content-Type``: ``""`` when absent, else a media type (RFC 6838 names,
+    RFC 9110 parameters) of at most :data:`MAX_CONTENT_TYPE` bytes.
+
+    Raises:
+        BadRequest: anything else (it would be stored and echoed on every download).
+    """
     value = request.headers.get("Content-Type", "")
-    if not value.isascii():
-        raise BadRequest("Content-Type must be ASCII.")
+    if value and (len(value) > MAX_CONTENT_TYPE or not value.isascii()
+                  or not _MEDIA_TYPE.fullmatch(value)):
+        raise BadRequest(f"Content-Type must be a media type (type/subtype[; parameters]) "
+                         f"of at most {MAX_CONTENT_TYPE} bytes.")
     return value
+
+
+def check_room(rt: Runtime, declared: str | None) -> None:
+    """507 before reading when the declared size cannot fit the requester's quotas."""
+    if rt.quota is None:
+        return
+    ledger = rt.quota.ledger
+    actor = current_actor()
+    ledger.check_new_package(actor)
+    if declared is not None and declared.isdigit():
+        ledger.charge(actor, int(declared))
+        ledger.release(actor, int(declared))
+
+
 
 
 async def receive_upload(observer: UploadObserver | None = None) -> UploadMeta:
@@ -51,6 +84,7 @@ async def receive_upload(observer: UploadObserver | None = None) -> UploadMeta:
     rt = runtime()
     kernel = rt.settings.kernel
     check_content_length(request, kernel.max_upload_size)
+    check_room(rt, request.headers.get("Content-Length"))
     file_name = decode_file_name(request.headers.get(FILENAME_HEADER))
     meta = UploadMeta(
         media_id=new_media_id(),

@@ -79,7 +79,7 @@ async def test_file_name_that_sanitises_to_nothing_gets_a_fallback(client, media
         ({"X-Upload-Filename": "YQ"}, "X-Upload-Filename is not base64."),
         ({"X-Upload-Filename": "//79"}, "X-Uploaded-Filename is not UTF-8 encoded"),
         ({"X-Upload-Filename": b64name("a.txt"), "Content-Type": "text/plän"},
-         "Content-Type must be ASCII."),
+         "Content-Type must be a media type (type/subtype[; parameters]) of at most 255 bytes."),
     ],
 )
 async def test_bad_upload_headers_are_400_problems(client, media_path, headers, detail):

@@ -106,7 +106,8 @@ async def test_hook_lifespan_and_hook_status_report(make_app):
     sample_plugin.EVENTS.clear()
     app = make_app(kernel={"plugins": ["hello"]}, plugins={"hello": sample_plugin})
     async with app.test_app() as test_app:
-        r = await test_app.test_client().get("/api/v1/-/status")
+        r = await test_app.test_client().get("/api/v1/-/status",
+                                             scope_base={"client": ("127.0.0.1", 1)})
         body = await r.get_json()
         assert body["hello"] == {"events": ["start"]}
         assert {"name": "hello", "version": "1.2.3"}.items() <= body["plugins"][0].items()

@@ -9,7 +9,7 @@ from tests.conftest import upload_headers
 
 async def test_status_reports_version_plugins_workers_and_storage(client):
     await client.post("/api/v1/media", data=b"12345", headers=upload_headers())
-    r = await client.get("/api/v1/-/status")
+    r = await client.get("/api/v1/-/status", scope_base={"client": ("127.0.0.1", 1)})
     assert r.status_code == 200
     body = await r.get_json()
     assert body["version"]

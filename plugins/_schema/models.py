@@ -156,8 +156,8 @@ class PluginInfo:
     """One plugin (or kernel module) in GET /-/status."""
 
     name: str
-    version: str
-    hooks: list[str]
+    version: str | None = None  # only for status_networks
+    hooks: list[str] | None = None
 
 
 _count: list[Any] = [v.ge(0)]
@@ -193,9 +193,10 @@ class Status:
 
     version: str
     plugins: list[PluginInfo]
-    kernel: list[PluginInfo]
-    workers: WorkerStatistics
-    storage: StorageStatistics
+    # only for status_networks:
+    kernel: list[PluginInfo] | None = None
+    workers: WorkerStatistics | None = None
+    storage: StorageStatistics | None = None
 
 
 #: The schema in openapi.yaml (``components.schemas``) each class stands for.

@@ -57,6 +57,7 @@ class S3Storage:
         root = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
         self.cache = StagingCache(root, settings.cache_max_bytes, settings.cache_wait)
         self.orphans: set[str] = set()
+        self._owners: dict[str, str] = {}  # media id -> owner, for usage()
         self._ops: S3Ops | None = None
 
     @property
@@ -295,6 +296,28 @@ class S3Storage:
         with contextlib.suppress(PreconditionFailed):
             await self.ops.call("put_object", Key=key, Body=encode_secret(), IfNoneMatch="*")
         return decode_secret(await self._get_bytes(key))
+
+    async def usage(self) -> dict[str, tuple[str, int]]:
+        sizes: dict[str, int] = {}
+        visible: set[str] = set()
+        for obj in await self.ops.list_keys(self.prefix):
+            name, slash, rest = obj["Key"][len(self.prefix):].partition("/")
+            if not slash or not MEDIA_ID.fullmatch(name):
+                continue
+            sizes[name] = sizes.get(name, 0) + int(obj.get("Size", 0))
+            if rest == f"{name}.meta.json":
+                visible.add(name)
+        owners = {}
+        for media_id in sorted(visible):
+            owner = self._owners.get(media_id)
+            if owner is None:  # read once per package and instance, then remembered
+                try:
+                    owner = (await self.load_meta(media_id)).user
+                except NotFound:
+                    continue
+            owners[media_id] = owner
+        self._owners = owners
+        return {media_id: (owner, sizes[media_id]) for media_id, owner in owners.items()}
 
     async def statistics(self) -> dict[str, Any]:
         objects = await self.ops.list_keys(self.prefix)

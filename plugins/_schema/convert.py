@@ -87,6 +87,8 @@ def load(cls: type[T], data: Any) -> T:
     Raises:
         BadRequest: a field is missing, of the wrong type or violates a constraint.
     """
+    if attrs.has(cls) and not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
     try:
         return converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:

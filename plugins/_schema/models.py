@@ -16,6 +16,9 @@ from attrs import validators as v
 
 MEDIA_ID_PATTERN = r"^[a-v0-9]{13}$"
 ISCC_PATTERN = r"^ISCC:[A-Z2-7]{10,73}$"
+#: An absolute URL: a scheme, ``//``, a host (or a bracketed IPv6 address), no white space.
+ABSOLUTE_URL_PATTERN = (r"^[A-Za-z][A-Za-z0-9+.-]*://(\[[0-9A-Fa-f:.]+\]|[^\s/?#\[\]]+)(:[0-9]*)?"
+                        r"([/?#]\S*)?$")
 
 _media_id: list[Any] = [v.min_len(13), v.max_len(13), v.matches_re(MEDIA_ID_PATTERN)]
 _iscc: list[Any] = [v.min_len(15), v.max_len(73), v.matches_re(ISCC_PATTERN)]
@@ -23,6 +26,7 @@ _iscc: list[Any] = [v.min_len(15), v.max_len(73), v.matches_re(ISCC_PATTERN)]
 
 def _optional(*validators: Any) -> Any:
     return v.optional(v.and_(*validators))
+
 
 
 def _json(name: str) -> dict[str, str]:
@@ -57,8 +61,9 @@ class InlineMetadata:
     identifier: str | None = None
     creator: str | None = None
     license: str | None = None
-    acquire: str | None = attrs.field(default=None,
-                                      validator=_optional(v.min_len(1), v.max_len(2083)))
+    acquire: str | None = attrs.field(
+        default=None,
+        validator=_optional(v.min_len(1), v.max_len(2083), v.matches_re(ABSOLUTE_URL_PATTERN)))
     credit: str | None = None
     rights: str | None = None
     keywords: str | list[str] | None = None

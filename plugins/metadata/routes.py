@@ -23,7 +23,7 @@ from kernel import (
 )
 from plugins._processing.outcome import run_job
 from plugins._processing.work import embed_job, extract_job
-from plugins.metadata.validate import inline_metadata
+from plugins._schema import InlineMetadata, dump, load
 
 blueprint = Blueprint("metadata", __name__, url_prefix=API_PREFIX)
 
@@ -44,7 +44,7 @@ async def extract_metadata(meta: UploadMeta) -> dict[str, str]:
 async def embed_metadata(meta: UploadMeta) -> Any:
     kernel = get_settings().kernel
     body = await read_json(request, limit=kernel.max_json_body, idle_timeout=kernel.body_timeout)
-    fields = inline_metadata(body)
+    fields = dump(load(InlineMetadata, body))
     storage = get_storage()
     new_meta = meta.with_media_id(new_media_id())
     async with open_job() as job:

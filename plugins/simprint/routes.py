@@ -17,6 +17,7 @@ from kernel import (
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.outcome import run_job
 from plugins._processing.settings import shared_processing
+from plugins._schema import SimprintRequest, load
 from plugins.simprint.settings import SECTION, SimprintSettings
 from plugins.simprint.work import simprint_job
 
@@ -28,15 +29,7 @@ JSON_ENVELOPE = 65_536
 
 
 def _text_of(body: Any, max_chars: int) -> str:
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    if "text" not in body:
-        raise BadRequest("Missing field 'text'.")
-    text = body["text"]
-    if not isinstance(text, str):
-        raise BadRequest("'text' must be a string.")
-    if not text:
-        raise BadRequest("'text' must not be empty.")
+    text = load(SimprintRequest, body).text
     if len(text) > max_chars:
         raise BadRequest(f"text size must be <= {max_chars} characters")
     return text

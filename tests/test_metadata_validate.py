@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from plugins.metadata.validate import inline_metadata
 
 from kernel import BadRequest
-from plugins.metadata.validate import inline_metadata
 
 
 @pytest.mark.parametrize("value", ["http://[x", "https://[::1", "data:image/webp;base64,AA",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import trio
@@ -31,16 +32,30 @@ def bind_from_site_address(site_address: str) -> str:
 READ_SIZE = 1 << 20
 
 
-def _raise_read_size() -> None:
-    # hypercorn has no setting for it; the trio server reads the module constant per call
+def patch_hypercorn() -> None:
+    """What hypercorn 0.18 offers no setting for, applied once per process at serve time.
+
+    Its trio server reads ``tcp_server.MAX_RECV`` on every receive, and looks its TCP server
+    and HTTP/1 protocol classes up as module globals (see :mod:`kernel.connections`).
+    tests/test_serve.py fails if an upgrade removes either hook.
+    """
     import hypercorn.trio.tcp_server as tcp
 
     tcp.MAX_RECV = READ_SIZE
+    connections.install()
+
+
+async def serve_hypercorn(app: IsccWebApp, config: HyperConfig, *,
+                          shutdown_trigger: Callable[..., Awaitable[None]],
+                          task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+                          ) -> None:
+    """``hypercorn.trio.serve`` with the kernel's patches; ``task_status`` gets the binds."""
+    patch_hypercorn()
+    await serve(app, config, shutdown_trigger=shutdown_trigger,  # type: ignore[arg-type]
+                task_status=task_status)
 
 
 def hypercorn_config(kernel: KernelSettings, bind: str | None) -> HyperConfig:
-    _raise_read_size()
-    connections.install()
     config = HyperConfig()
     config.bind = [bind or bind_from_site_address(kernel.site_address)]
     config.accesslog = None  # the app logs requests itself, with the owner hash only
@@ -66,4 +81,4 @@ async def _until_signalled(cancel_on: trio.Event | None = None) -> None:
 
 async def serve_app(app: IsccWebApp, config: HyperConfig) -> None:
     """Serve until SIGINT or SIGTERM, then let in-flight requests finish (graceful timeout)."""
-    await serve(app, config, shutdown_trigger=_until_signalled)  # type: ignore[arg-type]
+    await serve_hypercorn(app, config, shutdown_trigger=_until_signalled)

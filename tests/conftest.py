@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import trio
-from hypercorn.trio import serve
 
 from kernel import create_app
 from kernel.app import IsccWebApp
 from kernel.context import runtime_of
-from kernel.serve import hypercorn_config
+from kernel.serve import hypercorn_config, serve_hypercorn
 from tests.s3_fixtures import seaweedfs_fixture  # noqa: F401 - one S3 server per session
 
 AppFactory = Callable[..., IsccWebApp]
@@ -87,7 +86,8 @@ async def serve_live(app: IsccWebApp, host: str = "127.0.0.1") -> AsyncIterator[
     config.graceful_timeout = 2
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(serve, app, config, shutdown_trigger=stop.wait))
+        binds = await nursery.start(partial(serve_hypercorn, app, config,
+                                            shutdown_trigger=stop.wait))
         try:
             yield binds[0]
         finally:

@@ -21,11 +21,10 @@ from urllib.parse import urlsplit
 import httpx
 import iscc_samples
 import trio
-from hypercorn.trio import serve
 
 from kernel import create_app
 from kernel.context import runtime_of
-from kernel.serve import hypercorn_config
+from kernel.serve import hypercorn_config, serve_hypercorn
 from tests.conftest import upload_headers
 
 PROCESSING = ["media", "explain", "iscc", "metadata", "simprint"]
@@ -61,7 +60,7 @@ def threaded_server(app: Any) -> Iterator[str]:
         stop = trio.Event()
         box["stop"], box["token"] = stop, trio.lowlevel.current_trio_token()
         async with trio.open_nursery() as nursery:
-            box["url"] = (await nursery.start(partial(serve, app, config,
+            box["url"] = (await nursery.start(partial(serve_hypercorn, app, config,
                                                       shutdown_trigger=stop.wait)))[0]
             ready.set()
 

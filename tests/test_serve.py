@@ -115,3 +115,25 @@ async def test_signal_to_the_whole_process_group_stops_cleanly(tmp_path):
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+def test_hypercorn_still_has_what_the_kernel_patches():
+    """hypercorn 0.18 has no settings for the read size or the connection classes; the kernel
+    sets them at serve time. An upgrade that moves them must fail here, not silently."""
+    import inspect
+
+    import hypercorn.protocol as protocol
+    import hypercorn.trio.run as run
+    import hypercorn.trio.tcp_server as tcp
+
+    from kernel import connections
+    from kernel.serve import READ_SIZE, patch_hypercorn
+
+    assert isinstance(tcp.MAX_RECV, int)
+    assert "MAX_RECV" in inspect.getsource(tcp.TCPServer), "TCPServer no longer reads MAX_RECV"
+    assert "TCPServer," in inspect.getsource(run), "hypercorn.trio.run serves no TCPServer"
+    assert "H11Protocol(" in inspect.getsource(protocol), "no H11Protocol lookup in protocol"
+    patch_hypercorn()
+    assert tcp.MAX_RECV == READ_SIZE
+    assert run.TCPServer is connections.SendTimeoutTCPServer
+    assert protocol.H11Protocol is connections.EdgeH11Protocol

@@ -106,7 +106,7 @@ async def test_served_yaml_keeps_the_tag_order(make_app):
 async def test_served_yaml_of_every_group_reads_like_the_contract(make_app):
     contract = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     app = make_app(kernel={"plugins": ["simprint", "explain", "metadata", "media", "iscc",
-                                       "docs"]})
+                                       "similar", "docs"]})
     async with app.test_app() as test_app:
         r = await test_app.test_client().get("/docs/openapi.yaml")
         served = yaml.safe_load(await r.get_data(as_text=True))

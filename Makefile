@@ -16,9 +16,10 @@ test: setup
 bench: setup
 	.venv/bin/python -m bench
 
+# Style and types, as CI gates them (versions pinned in pyproject's dev extra).
 lint: setup
 	.venv/bin/ruff check kernel plugins tests bench
-	.venv/bin/mypy kernel
+	.venv/bin/mypy kernel plugins
 
 # Rebuild plugins/ui/dist from spa/ (needs Node.js >= 20.19).
 spa: setup

@@ -102,15 +102,15 @@ def supervise(server_args: Sequence[str], overrides: Sequence[dict[str, str]]) -
             servers[server.pid] = server
         while any(server.returncode is None for server in servers.values()):
             pid, wait_status = os.waitpid(-1, 0)
-            server = servers.get(pid)
-            if server is None:
+            child = servers.get(pid)
+            if child is None:
                 continue
-            server.returncode = os.waitstatus_to_exitcode(wait_status)
-            if server.returncode != 0:
-                status = status or (server.returncode if server.returncode > 0 else 1)
+            child.returncode = os.waitstatus_to_exitcode(wait_status)
+            if child.returncode != 0:
+                status = status or (child.returncode if child.returncode > 0 else 1)
             if not stopping:
                 log.error("HTTP process %d exited (%d); stopping the others", pid,
-                          server.returncode)
+                          child.returncode)
                 status = status or 1
                 stop()
     finally:

@@ -166,7 +166,8 @@ class QuotaStorage:
         try:
             self.ledger.charge(meta.user, size)
         except BaseException:
-            Path(source).unlink(missing_ok=True)  # consumed either way, as save_file promises
+            # consumed either way, as save_file promises; sync so a cancelled request cleans up
+            Path(source).unlink(missing_ok=True)  # noqa: ASYNC240
             raise
         try:
             size = await self._inner.save_file(meta, source)

@@ -66,8 +66,8 @@ def hypercorn_config(kernel: KernelSettings, bind: str | None) -> HyperConfig:
     config.keep_alive_timeout = kernel.keep_alive_timeout
     config.max_app_queue_size = 2
     # read by kernel.connections (hypercorn 0.18 has neither)
-    config.send_timeout = kernel.send_timeout
-    config.max_body_size = kernel.max_upload_size
+    config.send_timeout = kernel.send_timeout  # type: ignore[attr-defined]
+    config.max_body_size = kernel.max_upload_size  # type: ignore[attr-defined]
     return config
 
 

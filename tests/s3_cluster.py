@@ -45,7 +45,9 @@ def render_site(listen: int, upstreams: Sequence[int]) -> str:
     """deploy/nginx.conf with test ports; fails loudly if the file's shape changed."""
     site = NGINX_SITE.read_text()
     servers = [line for line in site.splitlines() if line.strip().startswith("server 127.")]
-    assert len(servers) == 2 and "listen 80;" in site and "location / {" in site
+    assert len(servers) == 2
+    assert "listen 80;" in site
+    assert "location / {" in site
     pool = "\n".join(servers[0].replace("127.0.0.1:8001", f"127.0.0.1:{port}")
                      for port in upstreams)
     site = site.replace(servers[0] + "\n" + servers[1], pool)

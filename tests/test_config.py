@@ -19,10 +19,12 @@ def test_embedded_defaults_match_the_contract(tmp_path, monkeypatch):
     assert k.max_upload_size == 1_073_741_824
     assert k.io_read_size == 2_097_152
     assert k.private_files is True
-    assert k.storage_expiry == 3600 and k.cleanup_interval == 600
+    assert k.storage_expiry == 3600
+    assert k.cleanup_interval == 600
     assert k.site_address == "http://localhost:8000"
     assert k.media_path == str(tmp_path / "media")
-    assert k.storage == "fs" and k.workers == "trio-parallel"
+    assert k.storage == "fs"
+    assert k.workers == "trio-parallel"
 
 
 def test_toml_file_then_environment_override(tmp_path):
@@ -34,7 +36,8 @@ def test_toml_file_then_environment_override(tmp_path):
     k = kernel_of(app)
     assert k.plugins == ("media",)
     assert k.max_workers == 3
-    assert k.private_files is False and k.max_queue == 7
+    assert k.private_files is False
+    assert k.max_queue == 7
     assert k.media_path == str(tmp_path / "conf" / "data")  # relative to the config file
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         k.max_workers = 4  # type: ignore[misc]

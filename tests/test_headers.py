@@ -42,11 +42,14 @@ async def test_headers_on_every_kind_of_answer(make_app):
         page = await client.get("/")
         html = await page.get_data(as_text=True)
         inline = re.findall(r"<script>(.*?)</script>", html, re.S)
-        assert len(inline) == 1 and inline[0].startswith("window.__ISCC_WEB__ = ")
+        assert len(inline) == 1
+        assert inline[0].startswith("window.__ISCC_WEB__ = ")
         policy = page.headers["Content-Security-Policy"]
         assert f"script-src 'self' {csp_hash(inline[0])};" in policy
-        assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy
-        assert "'unsafe-eval'" not in policy and "object-src 'none'" in policy
+        assert "default-src 'self'" in policy
+        assert "'unsafe-inline'" not in policy
+        assert "'unsafe-eval'" not in policy
+        assert "object-src 'none'" in policy
         assert_common(page.headers)
 
         docs = await client.get("/docs")
@@ -90,7 +93,8 @@ async def test_204_carries_no_content_type_on_the_wire(make_app):
         r = await http.post("/api/v1/media", content=b"x", headers=upload_headers())
         deleted = await http.delete(f"/api/v1/media/{r.json()['media_id']}")
     assert deleted.status_code == 204
-    assert "content-type" not in deleted.headers and "content-length" not in deleted.headers
+    assert "content-type" not in deleted.headers
+    assert "content-length" not in deleted.headers
     assert deleted.content == b""
     assert_common(deleted.headers)
 
@@ -124,7 +128,8 @@ async def test_compressed_answers_decode_to_the_same_bytes(make_app):
         for path in ("/", bundle, "/docs/openapi.yaml", "/docs/static/swagger-ui-bundle.js",
                      "/docs/static/swagger-ui.css"):
             plain = await http.get(path, headers={"Accept-Encoding": "identity"})
-            assert plain.status_code == 200 and "content-encoding" not in plain.headers
+            assert plain.status_code == 200
+            assert "content-encoding" not in plain.headers
             assert "Accept-Encoding" in plain.headers["vary"], path
             body = plain.content
             for encoding in ("br", "gzip"):
@@ -154,7 +159,8 @@ async def test_what_is_never_compressed(make_app):
         assert await download.get_data() == text
         assert "no-transform" in download.headers["Cache-Control"]
         small = await client.get("/api/v1/explain/AAA4RJYGHHVRCZ5T", headers=accept)
-        assert len(await small.get_data()) < 1024 and "Content-Encoding" not in small.headers
+        assert len(await small.get_data()) < 1024
+        assert "Content-Encoding" not in small.headers
         refused = await client.get("/docs/openapi.yaml",
                                    headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
         assert "Content-Encoding" not in refused.headers
@@ -209,12 +215,16 @@ async def test_app_and_docs_work_under_the_csp_in_chromium(make_app):
     assert lines, done.stderr.decode()[-2000:]
     result = json.loads(lines[-1])
     assert result["errors"] == [], result
-    assert result["violations"] == [] and result["docsViolations"] == [], result
+    assert result["violations"] == [], result
+    assert result["docsViolations"] == [], result
     assert result["appViolations"] == [], result
     tags = result["docsTags"]  # Swagger UI rendered the groups, in the contract's order
-    assert len(tags) == 3 and tags[0].startswith("media") and tags[1].startswith("explain")
+    assert len(tags) == 3
+    assert tags[0].startswith("media")
+    assert tags[1].startswith("explain")
     config = result["appConfig"]  # the hashed inline script ran
-    assert config["semanticDefault"] is True and config["storageExpiry"] == 3600
+    assert config["semanticDefault"] is True
+    assert config["storageExpiry"] == 3600
     assert "ISCC" in result["appText"]
     # framed by a page elsewhere: Chromium refuses to render it (an error page instead)
     assert result["frameUrl"].startswith("chrome-error://"), result

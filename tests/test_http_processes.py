@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_shares_split_the_budget_and_one_process_sweeps():
-    assert shares(5, 2) == [3, 2] and shares(2, 2) == [1, 1] and shares(0, 3) == [0, 0, 0]
+    assert shares(5, 2) == [3, 2]
+    assert shares(2, 2) == [1, 1]
+    assert shares(0, 3) == [0, 0, 0]
     kernel = KernelSettings(max_workers=5, max_queue=9, cleanup_interval=600)
     overrides = process_overrides(kernel, 3)
     assert [int(o["ISCC_WEB_MAX_WORKERS"]) for o in overrides] == [2, 2, 1]
@@ -129,7 +131,9 @@ def test_two_processes_share_the_port_and_the_workers_and_stop_cleanly(tmp_path)
         listening = listening_inodes(port)
         # each server listens on the port with a socket of its own (SO_REUSEPORT)
         owned = [socket_inodes(server) & listening for server in servers]
-        assert len(owned) == 2 and all(len(o) == 1 for o in owned) and owned[0] != owned[1]
+        assert len(owned) == 2
+        assert all(len(o) == 1 for o in owned)
+        assert owned[0] != owned[1]
         for _ in range(6):  # fresh connections, spread over both
             status = httpx.get(f"{url}/api/v1/-/status", timeout=30).json()
             assert status["workers"]["max_workers"] == 1  # 2 shared by 2, not 2 each

@@ -176,7 +176,8 @@ def test_unsupported_type_falls_back_to_wide_iscc_sum(api: httpx.Client) -> None
         "iscc"]
     assert body["iscc"] == "ISCC:K4AMT5LPNJAUNQC2RQDXXTSZ6W32FQUQ332DIKXPZ5ZLG23AJBH2P5Y"
     assert body["@type"] == "CreativeWork"
-    assert "mode" not in body and "metahash" not in body
+    assert "mode" not in body
+    assert "metahash" not in body
     assert body["filesize"] == 5000
 
 

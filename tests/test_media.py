@@ -25,8 +25,10 @@ async def test_upload_download_delete_round_trip(client, media_path):
     assert r.headers["Location"] == f"/api/v1/media/{media_id}"
     assert body["content"] == f"http://localhost:8000/api/v1/media/{media_id}"  # site_address
     meta = json.loads((media_path / media_id / f"{media_id}.meta.json").read_text())
-    assert meta["file_name"] == "notes.txt" and meta["content_type"] == "text/plain"
-    assert len(meta["user"]) == 64 and set(meta["user"]) <= set("0123456789abcdef")
+    assert meta["file_name"] == "notes.txt"
+    assert meta["content_type"] == "text/plain"
+    assert len(meta["user"]) == 64
+    assert set(meta["user"]) <= set("0123456789abcdef")
 
     r = await client.get(f"/api/v1/media/{media_id}")
     assert r.status_code == 200
@@ -132,7 +134,8 @@ async def test_unknown_route_is_404_problem(client):
     r = await client.get("/api/v1/nothing-here")
     assert r.status_code == 404
     body = await r.get_json()
-    assert body["title"] == "Not Found" and body["status"] == 404
+    assert body["title"] == "Not Found"
+    assert body["status"] == 404
 
 
 async def test_size_limit_declared_content_length(make_app, media_path):

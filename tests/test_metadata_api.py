@@ -81,7 +81,8 @@ def test_embed_round_trip(api: httpx.Client, media: Path) -> None:
     assert (body["mode"], body["mediatype"], body["filename"]) == ("image", "image/jpeg",
                                                                   "test-image.jpg")
     assert (body["width"], body["height"]) == (200, 133)
-    assert len(body["units"]) == 4 and "features" not in body
+    assert len(body["units"]) == 4
+    assert "features" not in body
 
     new_file = api.get(f"/api/v1/media/{new_id}")
     assert new_file.status_code == 200

@@ -50,7 +50,9 @@ async def test_scrape_after_real_traffic_counts_by_route_template(make_app):
     assert scrape.headers["content-type"].startswith("text/plain")
     text = scrape.text
     # no raw path, media id or ISCC ever becomes a label value
-    assert media_id not in text and iscc_id not in text and "ISCC:" not in text
+    assert media_id not in text
+    assert iscc_id not in text
+    assert "ISCC:" not in text
     assert "/no/such" not in text
     found = samples(text)
     req = "iscc_web_http_requests_total"
@@ -132,7 +134,8 @@ async def test_networks_restrict_who_scrapes(make_app, client, networks, proxies
 
 async def test_switched_off_serves_nothing_and_counts_nothing(make_app):
     app = make_app(kernel={"plugins": PLUGINS}, env={"ISCC_WEB_METRICS_ENABLED": "false"})
-    assert "metrics" not in app.extensions and "asgi_app" not in vars(app)
+    assert "metrics" not in app.extensions
+    assert "asgi_app" not in vars(app)
     async with app.test_app() as test_app:
         r = await test_app.test_client().get("/metrics",
                                              scope_base={"client": ("127.0.0.1", 5000)})

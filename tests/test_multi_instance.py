@@ -62,7 +62,8 @@ def test_probes_through_nginx_and_metrics_only_per_instance(cluster: Cluster) ->
     with client(cluster.url, ALICE) as http:
         assert http.get("/healthz").json() == {"status": "ok"}
         r = http.get("/readyz")  # S3 storage: one HEAD of the bucket
-        assert r.status_code == 200 and r.json()["storage"] == "ok"
+        assert r.status_code == 200
+        assert r.json()["storage"] == "ok"
         assert http.get("/metrics").status_code == 404  # nginx never exposes metrics
     for url in cluster.instances:
         with client(url, ALICE) as direct:
@@ -141,7 +142,8 @@ def test_iscc_and_metadata_across_instances(cluster: Cluster) -> None:
         # The worker read the staged copy: the data hash is that of the uploaded bytes.
         assert created["datahash"] == "1e20" + blake3.blake3(image).hexdigest()
         stored = b.get(f"/api/v1/iscc/{media_id}")
-        assert stored.status_code == 200 and stored.json()["iscc"] == created["iscc"]
+        assert stored.status_code == 200
+        assert stored.json()["iscc"] == created["iscc"]
         assert b.get(f"/api/v1/metadata/{media_id}").status_code == 200
         r = b.post(f"/api/v1/metadata/{media_id}", json={"name": "Moved", "description": "B"})
         assert r.status_code == 201, r.text

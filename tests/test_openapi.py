@@ -73,7 +73,8 @@ def test_root_spec_is_valid_openapi_303() -> None:
 
 
 def test_the_contract_is_one_file_packaged_through_a_link() -> None:
-    assert PACKAGED_SPEC.is_symlink() and PACKAGED_SPEC.resolve() == ROOT_SPEC
+    assert PACKAGED_SPEC.is_symlink()
+    assert PACKAGED_SPEC.resolve() == ROOT_SPEC
     assert not (ROOT / "kernel" / "openapi.yaml").exists(), "the kernel ships no ISCC contract"
     assert contract() == load_root()
 
@@ -160,11 +161,14 @@ def test_uploads_are_raw_bodies_with_the_filename_header() -> None:
         _, _, op = operations(document)[op_id]
         params = [_resolve(document, p) for p in op["parameters"]]
         header = next(p for p in params if p["in"] == "header")
-        assert header["name"] == "X-Upload-Filename" and header["required"] is True
+        assert header["name"] == "X-Upload-Filename"
+        assert header["required"] is True
         assert header["schema"]["format"] == "base64"  # not "byte": Swagger UI shows a file picker
         pattern = re.compile(header["schema"]["pattern"])
-        assert pattern.match(header["example"]) and pattern.match("eA==")
-        assert not pattern.match("eA") and not pattern.match("e-A=")
+        assert pattern.match(header["example"])
+        assert pattern.match("eA==")
+        assert not pattern.match("eA")
+        assert not pattern.match("e-A=")
         body = _resolve(document, op["requestBody"])
         assert list(body["content"]) == ["application/octet-stream"]
         created = op["responses"]["201"]
@@ -180,7 +184,8 @@ def test_uploads_are_raw_bodies_with_the_filename_header() -> None:
 def test_media_id_and_iscc_patterns() -> None:
     schemas = load_root()["components"]["schemas"]
     media_id = re.compile(schemas["MediaID"]["pattern"])
-    assert media_id.match("061kcmrj55fi8") and not media_id.match("061KCMRJ55FI8")
+    assert media_id.match("061kcmrj55fi8")
+    assert not media_id.match("061KCMRJ55FI8")
     iscc = re.compile(schemas["Iscc"]["pattern"])
     assert iscc.match("ISCC:KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY")
     assert not iscc.match("KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY")

@@ -203,7 +203,9 @@ def test_round_trip_with_json_names() -> None:
         "content": "http://localhost:8000/api/v1/media/061knt35ejv6o",
     }
     model = load(IsccMetadata, data)
-    assert model.type_ == "ImageObject" and model.features and model.features[0].sizes == [3]
+    assert model.type_ == "ImageObject"
+    assert model.features
+    assert model.features[0].sizes == [3]
     assert dump(model) == data
 
 
@@ -248,4 +250,5 @@ async def test_live_bodies_load_into_the_models(client) -> None:
     inside = {"client": ("127.0.0.1", 1)}  # status_networks see the storage counts
     status = load(Status, await (await client.get("/api/v1/-/status", scope_base=inside))
                   .get_json())
-    assert status.version and status.storage.packages == 1
+    assert status.version
+    assert status.storage.packages == 1

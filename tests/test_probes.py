@@ -14,7 +14,8 @@ async def test_healthz_and_readyz_while_serving(make_app):
     app = make_app(kernel={"plugins": ["media"]})
     async with serve_live(app) as url, httpx.AsyncClient(base_url=url) as http:
         r = await http.get("/healthz")
-        assert r.status_code == 200 and r.json() == {"status": "ok"}
+        assert r.status_code == 200
+        assert r.json() == {"status": "ok"}
         assert r.headers["cache-control"] == "no-store"
         r = await http.get("/readyz")
         assert r.status_code == 200
@@ -56,7 +57,8 @@ async def test_probes_are_not_access_logged_at_info(make_app, caplog):
             await client.get("/readyz")
             await client.post("/api/v1/media", data=b"x", headers=upload_headers())
     lines = [r.getMessage() for r in caplog.records if r.name == "iscc_web.access"]
-    assert len(lines) == 1 and lines[0].startswith("POST /api/v1/media 201")
+    assert len(lines) == 1
+    assert lines[0].startswith("POST /api/v1/media 201")
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="iscc_web.access"):
         async with make_app(kernel={"plugins": ["media"]}).test_app() as test_app:

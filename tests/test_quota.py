@@ -55,7 +55,8 @@ async def test_one_client_hits_its_quota_while_another_still_uploads(quota_app) 
             # chunked (nothing declared): stopped while streaming, nothing left behind
             r = await greedy.post("/api/v1/media", content=_chunked(b"g" * 4_000),
                                   headers=upload_headers())
-            assert r.status_code == 507 and "owner_quota_bytes" in r.json()["detail"]
+            assert r.status_code == 507
+            assert "owner_quota_bytes" in r.json()["detail"]
             r = await other.post("/api/v1/media", content=b"o" * 4_000, headers=upload_headers())
             assert r.status_code == 201  # the other client is not starved
             r = await greedy.post("/api/v1/media", content=b"s", headers=upload_headers())
@@ -137,4 +138,5 @@ def test_ledger_counts_pending_bytes_and_forgets_deleted_packages() -> None:
     ledger.release("alice", 30)
     ledger.forget("a")
     ledger.forget("a")  # twice is harmless
-    assert ledger.held("alice") == (0, 0) and ledger.total() == 0
+    assert ledger.held("alice") == (0, 0)
+    assert ledger.total() == 0

@@ -87,7 +87,8 @@ async def _store_dies_then_recovers(app: Any, prefix: str, seaweedfs: SeaweedFS)
         kept = before.json()["media_id"]
         status, problem = await upload_while_store_dies(url, seaweedfs)
         assert status == 503
-        assert problem["status"] == 503 and "storage" in problem["detail"]
+        assert problem["status"] == 503
+        assert "storage" in problem["detail"]
 
         # While the store is down every storage-backed request is a clean 503, never a 500.
         down = await http.get(f"/api/v1/media/{kept}")
@@ -98,7 +99,8 @@ async def _store_dies_then_recovers(app: Any, prefix: str, seaweedfs: SeaweedFS)
         # Recovery without a restart: the kept package is intact, a new upload works, and the
         # failed upload's leftovers (claim, aborted multipart upload) are cleaned up.
         again = await http.get(f"/api/v1/media/{kept}")
-        assert again.status_code == 200 and again.content == b"kept"
+        assert again.status_code == 200
+        assert again.content == b"kept"
         after = await http.post("/api/v1/media", content=b"s" * (11 * MiB),
                                 headers=upload_headers("after.bin"))
         assert after.status_code == 201
@@ -109,7 +111,8 @@ async def _store_dies_then_recovers(app: Any, prefix: str, seaweedfs: SeaweedFS)
         assert packages == sorted([kept, fresh])
         assert seaweedfs.uploads(prefix) == []
         stats = (await http.get("/api/v1/-/status")).json()["storage"]
-        assert stats["packages"] == 2 and stats["pending_cleanups"] == 0
+        assert stats["packages"] == 2
+        assert stats["pending_cleanups"] == 0
 
 
 async def test_store_unreachable_answers_503(make_app: AppFactory, tmp_path: Path,

@@ -62,7 +62,8 @@ async def test_staging_cache_is_bounded(storage: S3Storage) -> None:
                 pass  # pragma: no cover
     async with storage.local_file(small):  # room again once the first block is left
         assert storage.cache.used == 10
-    assert storage.cache.used == 0 and storage.cache.staged == 0
+    assert storage.cache.used == 0
+    assert storage.cache.staged == 0
 
 
 async def test_waiting_job_gets_room_when_another_finishes(storage: S3Storage) -> None:
@@ -105,8 +106,10 @@ def test_settings_from_toml_and_environment(tmp_path: Path) -> None:
              "ISCC_WEB_S3_PART_SIZE": str(16 * 1024 * 1024)},
     )
     settings = runtime_of(app).settings.of("s3")
-    assert settings.bucket == "from-env" and settings.path_style is True
-    assert settings.part_size == 16 * 1024 * 1024 and settings.secret_key == "hush"
+    assert settings.bucket == "from-env"
+    assert settings.path_style is True
+    assert settings.part_size == 16 * 1024 * 1024
+    assert settings.secret_key == "hush"
     assert "hush" not in repr(settings)
     assert isinstance(runtime_of(app).storage, S3Storage)
 

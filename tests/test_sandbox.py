@@ -69,7 +69,8 @@ async def test_a_job_runs_in_a_private_directory_that_is_removed_after_it(tmp_pa
         assert seen["tmp"] == seen["env"] == seen["cwd"]
         assert seen["sid"] == seen["pid"]  # the worker leads its own session
         assert Path(left).parent.parent == instance
-        assert not Path(seen["cwd"]).exists() and not Path(left).exists()
+        assert not Path(seen["cwd"]).exists()
+        assert not Path(left).exists()
         assert [p.name for p in instance.iterdir() if not p.name.startswith("w")] == []
     assert list((tmp_path / "work").iterdir()) == []
 
@@ -82,7 +83,8 @@ async def test_an_input_is_a_read_only_link_outside_storage(tmp_path):
     async with workers:
         async with workers.open_job() as job:
             private = await job.add_input(stored)
-            assert private.parent == job.path and private.name == "photo.jpg"
+            assert private.parent == job.path
+            assert private.name == "photo.jpg"
             assert private.read_bytes() == b"jpeg"
             assert not os.access(private, os.W_OK) or os.geteuid() == 0
             assert oct(private.stat().st_mode & 0o777) == "0o444"
@@ -96,7 +98,8 @@ def test_an_input_is_copied_when_it_cannot_be_linked(tmp_path):
     job = tmp_path / "job"
     job.mkdir()
     copy = place_input(source, job, "cmdline")
-    assert copy.read_bytes() and copy.stat().st_nlink == 1
+    assert copy.read_bytes()
+    assert copy.stat().st_nlink == 1
 
 
 async def test_a_timed_out_job_leaves_no_tool_running(tmp_path):
@@ -129,7 +132,8 @@ async def test_tools_die_with_a_worker_that_is_killed(tmp_path):
                 await job.run(workfns.die_after_spawning, str(marker), 3602, True)
         assert processes_with("sleep 3602") == []
         pids = [int(p) for p in marker.read_text().split()]
-        assert pids and not any(alive(p) for p in pids)
+        assert pids
+        assert not any(alive(p) for p in pids)
 
 
 async def test_processes_started_around_the_sandbox_are_ended_with_the_worker(tmp_path):
@@ -176,7 +180,8 @@ def test_start_up_removes_what_dead_instances_left(tmp_path):
     root = JobRoot(tmp_path)
     root.start()
     try:
-        assert not gone.exists() and living.exists()
+        assert not gone.exists()
+        assert living.exists()
     finally:
         root.stop()
     assert sorted(p.name for p in tmp_path.iterdir()) == [living.name]
@@ -209,13 +214,15 @@ def test_workers_and_their_tools_die_with_the_web_process(tmp_path):
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         worker, tool = (int(p) for p in marker.read_text().split())
-        assert alive(worker) and alive(tool)
+        assert alive(worker)
+        assert alive(tool)
         server.send_signal(signal.SIGKILL)
         server.wait()
         deadline = time.monotonic() + 10
         while (alive(worker) or alive(tool)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not alive(worker) and not alive(tool)
+        assert not alive(worker)
+        assert not alive(tool)
         assert processes_with("sleep 3604") == []
     finally:
         server.kill()

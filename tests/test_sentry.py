@@ -102,7 +102,8 @@ FAILING = plugin_object(register_blueprints=hookimpl(lambda settings: [failing])
 def assert_nothing_private(receiver: Receiver) -> None:
     everything = b"".join(receiver.raw).decode()
     assert SECRET_NAME not in everything
-    assert "127.0.0.1" not in everything and "2001:db8" not in everything
+    assert "127.0.0.1" not in everything
+    assert "2001:db8" not in everything
     assert "/srv/media" not in everything
 
 
@@ -128,7 +129,8 @@ async def test_unhandled_error_and_5xx_are_reported_without_client_data(make_app
     assert exc["value"].startswith("cannot open [redacted] for [redacted]")
     assert any(f["function"] == "boom" for f in exc["stacktrace"]["frames"])
     assert all("vars" not in f for f in exc["stacktrace"]["frames"])
-    assert "request" not in crash and "user" not in crash
+    assert "request" not in crash
+    assert "user" not in crash
     assert busy_answer["message"] == "HTTP 503 answer" or (
         busy_answer["logentry"]["message"] == "HTTP 503 answer")
     assert busy_answer["tags"]["route"] == "/api/v1/failing/busy"
@@ -148,9 +150,11 @@ async def test_worker_crash_is_reported_without_the_file_name(make_app, receiver
     events = receiver.events()
     died = [e for e in events if "worker died" in json.dumps(e.get("logentry", {}))]
     assert len(died) == 2  # the job and its one retry
-    assert died[0]["level"] == "warning" and died[0]["logger"] == "iscc_web.workers"
+    assert died[0]["level"] == "warning"
+    assert died[0]["logger"] == "iscc_web.workers"
     answered = [e for e in events if e.get("tags", {}).get("status") == "503"]
-    assert len(answered) == 1 and answered[0]["tags"]["route"] == "/api/v1/iscc"
+    assert len(answered) == 1
+    assert answered[0]["tags"]["route"] == "/api/v1/iscc"
     assert_nothing_private(receiver)
 
 
@@ -165,7 +169,8 @@ async def test_worker_crash_on_a_route_of_its_own(make_app, receiver):
 
 async def test_without_a_dsn_nothing_is_set_up(make_app, receiver):
     app = make_app(kernel={"plugins": ["sentry", "failing"]}, plugins={"failing": FAILING})
-    assert "sentry" not in app.extensions and "asgi_app" not in vars(app)
+    assert "sentry" not in app.extensions
+    assert "asgi_app" not in vars(app)
     async with app.test_app() as test_app:
         assert (await test_app.test_client().get("/api/v1/failing/boom")).status_code == 500
     assert receiver.raw == []

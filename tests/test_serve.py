@@ -35,7 +35,8 @@ def start_server(tmp_path, kernel_toml: str, **popen) -> tuple[subprocess.Popen,
 def test_help_describes_the_options():
     out = subprocess.run([sys.executable, "-m", "kernel", "--help"], capture_output=True,
                          text=True, check=True).stdout
-    assert "--bind" in out and "--config" in out
+    assert "--bind" in out
+    assert "--config" in out
 
 
 def test_configuration_error_exits_2_with_one_line(tmp_path):
@@ -110,7 +111,8 @@ async def test_signal_to_the_whole_process_group_stops_cleanly(tmp_path):
                 await trio.sleep(0.1)
         assert proc.returncode == 0
         text = log.read_text()
-        assert "Traceback" not in text and "did not stop cleanly" not in text
+        assert "Traceback" not in text
+        assert "did not stop cleanly" not in text
     finally:
         if proc.poll() is None:
             proc.kill()

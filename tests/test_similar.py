@@ -82,7 +82,8 @@ def test_image_variants_find_their_original(api, catalogue, workdir, original) -
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["iscc_id"] is None
-        assert body["units"] and all(unit_bits(u) == 256 for u in body["units"])
+        assert body["units"]
+        assert all(unit_bits(u) == 256 for u in body["units"])
         top = body["matches"][0]
         assert catalogue[top["iscc_id"]] == original, (variant, body["matches"][:2])
         assert top["types"]["CONTENT_IMAGE_V0"] >= 0.9
@@ -138,7 +139,8 @@ def test_entry_holds_codes_and_published_metadata_only(api, catalogue, workdir) 
 
 def test_statistics_and_status(api, catalogue) -> None:
     stats = api.get("/api/v1/index").json()
-    assert stats["backend"] == "usearch" and stats["name"] == "similar"
+    assert stats["backend"] == "usearch"
+    assert stats["name"] == "similar"
     assert stats["entries"] == len(catalogue)
     section = api.get("/api/v1/-/status").json()["similar"]
     assert section == {"backend": "usearch", "name": "similar", "entries": len(catalogue),
@@ -247,7 +249,8 @@ def test_enabled_without_iscc_search_fails_with_one_line(tmp_path: Path) -> None
                          timeout=60)
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and "iscc-search is not installed" in lines[0], run.stderr
+    assert len(lines) == 1, run.stderr
+    assert "iscc-search is not installed" in lines[0], run.stderr
     assert 'pip install -e ".[search]"' in lines[0]
 
 

@@ -71,7 +71,8 @@ def test_multi_chunk_matches_reference_and_sdk(api: httpx.Client) -> None:
     r = simprint(api, {"text": path.read_text(encoding="utf-8")})
     assert r.json() == {"CONTENT_TEXT_V0": DEMO_TXT_SIMPRINTS}
     sdk = post_file(api, path).json()["features"][0]["simprints"]
-    assert sdk == DEMO_TXT_SIMPRINTS[: len(sdk)] and len(sdk) == 9
+    assert sdk == DEMO_TXT_SIMPRINTS[: len(sdk)]
+    assert len(sdk) == 9
 
 
 def test_many_chunks_in_order() -> None:

@@ -14,7 +14,8 @@ async def test_status_reports_version_plugins_workers_and_storage(client):
     body = await r.get_json()
     assert body["version"]
     names = [p["name"] for p in body["plugins"]]
-    assert "media" in names and "explain" in names
+    assert "media" in names
+    assert "explain" in names
     assert all(p["version"] and isinstance(p["hooks"], list) for p in body["plugins"])
     assert {"idle", "running", "queued"} <= body["workers"].keys()
     assert body["storage"]["packages"] == 1
@@ -65,7 +66,8 @@ async def test_actual_responses_carry_cors_headers(cors_client):
     assert r.status_code == 201
     assert r.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     exposed = r.headers["Access-Control-Expose-Headers"].lower()
-    assert "location" in exposed and "content-disposition" in exposed
+    assert "location" in exposed
+    assert "content-disposition" in exposed
     media_id = (await r.get_json())["media_id"]
     r = await cors_client.delete(f"/api/v1/media/{media_id}", headers=origin)
     assert r.status_code == 204

@@ -81,7 +81,8 @@ async def test_round_trip(backend: Backend) -> None:
     await storage.put_sidecar(meta.media_id, "iscc.json", b"{}")  # replaces atomically
     assert await storage.get_sidecar(meta.media_id, "iscc.json") == b"{}"
     stats = await storage.statistics()
-    assert stats["packages"] == 1 and stats["bytes"] >= 11
+    assert stats["packages"] == 1
+    assert stats["bytes"] >= 11
     assert await storage.delete(meta.media_id) is True
     with pytest.raises(NotFound, match="File metadata not found"):
         await storage.load_meta(meta.media_id)
@@ -265,7 +266,8 @@ async def test_shared_secret_is_created_once_and_shared(backend: Backend) -> Non
     async with trio.open_nursery() as nursery:
         for _ in range(5):
             nursery.start_soon(ask)
-    assert len(got[0]) == 32 and len(set(got)) == 1
+    assert len(got[0]) == 32
+    assert len(set(got)) == 1
     assert await backend.storage.shared_secret("test_key") == got[0]
     assert await backend.storage.shared_secret("other_key") != got[0]
     assert (await backend.storage.statistics())["packages"] == 0

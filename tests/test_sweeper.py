@@ -36,8 +36,10 @@ async def test_expired_packages_are_deleted_and_fresh_ones_kept(make_app, media_
     (media_path / ".gitignore").write_text("*")
     async with app.app_context():
         assert await sweep_once(app) == 2
-    assert not old.exists() and not odd_old.exists()
-    assert fresh.exists() and (media_path / ".gitignore").exists()
+    assert not old.exists()
+    assert not odd_old.exists()
+    assert fresh.exists()
+    assert (media_path / ".gitignore").exists()
 
 
 async def test_sweeper_runs_at_start_up_when_enabled(make_app, media_path):

@@ -56,11 +56,14 @@ def test_unit_verifies_clean(source: str, tmp_path: Path) -> None:
 def test_unit_is_sandboxed_and_outlives_the_graceful_stop(source: str) -> None:
     text = (ROOT / "deploy" / source).read_text()
     service = service_section(text)
-    assert service["DynamicUser"] == "yes" and service["NoNewPrivileges"] == "yes"
-    assert service["ProtectSystem"] == "strict" and service["PrivateTmp"] == "yes"
+    assert service["DynamicUser"] == "yes"
+    assert service["NoNewPrivileges"] == "yes"
+    assert service["ProtectSystem"] == "strict"
+    assert service["PrivateTmp"] == "yes"
     assert service["ReadWritePaths"].startswith("/var/lib/iscc-web")
     media = re.search(r"^Environment=ISCC_WEB_MEDIA_PATH=(\S+)$", text, re.M)
-    assert media and media.group(1).startswith(service["ReadWritePaths"] + "/")
+    assert media
+    assert media.group(1).startswith(service["ReadWritePaths"] + "/")
     assert service["Restart"] == "on-failure"
     assert float(service["TimeoutStopSec"]) > KernelSettings().graceful_timeout
 

@@ -45,7 +45,8 @@ async def test_index_serves_html_with_config_and_no_js_text(make_app):
     }
     # Without JavaScript the page still says what this is and where the API docs are.
     noscript = page[page.index("<noscript>") : page.index("</noscript>")]
-    assert "ISCC" in noscript and "ISO 24138" in noscript
+    assert "ISCC" in noscript
+    assert "ISO 24138" in noscript
     assert 'href="/docs"' in noscript
     assert '<div id="app"></div>' in page
 
@@ -158,7 +159,8 @@ async def test_disabled_ui_plugin_answers_404(make_app):
 async def test_unbuilt_app_falls_back_to_a_plain_page(make_app, monkeypatch, tmp_path):
     monkeypatch.setattr(ui_routes, "DIST", tmp_path / "missing")
     _, _, page = await get_index(make_app())
-    assert "ISCC" in page and 'href="/docs"' in page
+    assert "ISCC" in page
+    assert 'href="/docs"' in page
     assert injected_config(page)["semanticDefault"] is True
 
 

@@ -53,7 +53,8 @@ async def test_full_queue_answers_503_and_timeouts_422(make_app):
             nursery.start_soon(call, "/api/v1/jobs/nap/1.0")
             await trio.sleep(0.3)
             r = await client.get("/api/v1/jobs/nap/0.0")
-            assert r.status_code == 503 and r.headers["Retry-After"]
+            assert r.status_code == 503
+            assert r.headers["Retry-After"]
         assert statuses == [200]
         r = await client.get("/api/v1/jobs/nap/10.0")
         assert r.status_code == 422

@@ -43,7 +43,7 @@ def _bounded_open(self: zipfile.ZipFile, name: Any, mode: str = "r", pwd: bytes 
         info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
         if info.file_size > limit:
             raise _hit(f"archive entry of {info.file_size} bytes")
-    return _zip_open(self, name, mode, pwd, force_zip64=force_zip64)
+    return _zip_open(self, name, mode, pwd, force_zip64=force_zip64)  # type: ignore[arg-type]
 
 
 def install(idk: Any, *, image_max_pixels: int, max_archive_entry: int) -> None:

@@ -118,9 +118,9 @@ def configure(config: Mapping[str, Any]) -> Any:
 def _use_streamed_sum(iscc_sdk: Any) -> None:
     """Make ``code_iscc`` take its Data- and Instance-Code from the streamed digests, when the
     job has them, instead of reading the whole file once more."""
-    import iscc_sdk.main
+    import iscc_sdk.main as sdk_main
 
-    original = iscc_sdk.main.code_sum
+    original = sdk_main.code_sum
     if getattr(original, "streamed", False):
         return
 
@@ -128,11 +128,11 @@ def _use_streamed_sum(iscc_sdk: Any) -> None:
         if _STREAMED and os.path.getsize(fp) == _STREAMED[0]["filesize"]:
             opts = iscc_sdk.sdk_opts.override(options)
             return iscc_sdk.IsccMeta.model_construct(
-                **sum_meta(_STREAMED[0], opts.bits, opts.wide, opts.add_units))
+                **sum_meta(dict(_STREAMED[0]), opts.bits, opts.wide, opts.add_units))
         return original(fp, **options)
 
     code_sum.streamed = True  # type: ignore[attr-defined]
-    iscc_sdk.main.code_sum = code_sum
+    sdk_main.code_sum = code_sum
 
 
 @contextlib.contextmanager

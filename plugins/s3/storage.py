@@ -150,7 +150,8 @@ class S3Storage:
         try:
             return await self._create(meta, fill)
         finally:
-            Path(source).unlink(missing_ok=True)  # consumed either way
+            # consumed either way; sync so a cancelled request cleans up too
+            Path(source).unlink(missing_ok=True)  # noqa: ASYNC240
 
     # --- reading ------------------------------------------------------------------------
 
@@ -194,10 +195,10 @@ class S3Storage:
         size = await self.file_size(meta)
         async with self.cache.slot(size) as work:
             target = work / meta.clean_file_name
-            async with aclosing(self.read_file(meta, self.settings.part_size)) as chunks:
-                with open(target, "xb", buffering=0) as fh:
-                    async for chunk in chunks:
-                        await trio.to_thread.run_sync(fh.write, chunk)
+            async with (aclosing(self.read_file(meta, self.settings.part_size)) as chunks,
+                        await trio.open_file(target, "xb", buffering=0) as fh):
+                async for chunk in chunks:
+                    await fh.write(chunk)
             yield target
 
     async def put_sidecar(self, media_id: str, suffix: str, data: bytes) -> None:

@@ -101,7 +101,7 @@ def open_remote(url: str, name: str, api_key: str, timeout: float) -> Any:
 
         @property
         def client(self) -> httpx.Client:
-            if self._client is None:
+            if self._client is None:  # type: ignore[has-type]
                 headers = {"X-API-Key": self.api_key} if self.api_key else {}
                 self._client = httpx.Client(
                     base_url=self.url, headers=headers, trust_env=False,
@@ -163,7 +163,7 @@ class SimilarIndex:
     # --- thread offload with time limits ------------------------------------------------
 
     async def _thread(self, fn: Callable[..., T], *args: Any, write: bool = False,
-                      timeout: float | None = None) -> T:
+                      timeout: float | None = None) -> T:  # noqa: ASYNC109 - maps to 503
         """Run ``fn`` in a thread; past ``index_timeout`` raise :class:`IndexUnavailable`.
 
         A remote call is abandoned at the deadline (its own HTTP timeouts end the thread).
@@ -241,7 +241,7 @@ class SimilarIndex:
             # not there, or of another realm than this index: either way not in it
             return None
 
-    async def entries(self, timeout: float | None = None) -> int:
+    async def entries(self, timeout: float | None = None) -> int:  # noqa: ASYNC109
         """The number of entries; ``timeout`` overrides ``index_timeout`` (status reports)."""
         index = await self._opened()
         try:

@@ -17,6 +17,8 @@ import warnings
 import zipfile
 from typing import IO, Any
 
+from plugins._processing.errors import find_cause
+
 #: The client-facing answer to a file that exceeds a decode limit.
 TOO_COMPLEX = "File too complex to process."
 
@@ -82,11 +84,4 @@ def exceeded(exc: BaseException | None = None) -> bool:
     from PIL import Image
 
     bombs = (Image.DecompressionBombError, Image.DecompressionBombWarning, LimitExceeded)
-    seen: set[int] = set()
-    current = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, bombs):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return find_cause(exc, bombs) is not None

@@ -14,7 +14,7 @@ from typing import Any
 
 from plugins._processing import limits
 from plugins._processing.capabilities import MODE_TOOLS
-from plugins._processing.errors import ProcessingFailed, ToolMissing
+from plugins._processing.errors import ProcessingFailed, ToolMissing, find_cause
 
 log = logging.getLogger("iscc_web.processing")
 
@@ -38,17 +38,6 @@ def _sdk() -> Any:
     from plugins._processing.settings import ProcessingSettings
 
     return sdk.configure(_CONFIG or ProcessingSettings().worker_config())
-
-
-def _tool_missing(exc: BaseException) -> ToolMissing | None:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ToolMissing):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def _mode_of(idk: Any, path: Path) -> str | None:
@@ -111,7 +100,7 @@ def _dump(result: Any, granular: bool | None) -> dict[str, Any]:
 
 def _failed(exc: Exception, generic: str, what: str) -> ProcessingFailed:
     """The client-safe error for an unexpected library failure (a missing tool is named)."""
-    missing = _tool_missing(exc)
+    missing = find_cause(exc, ToolMissing)
     if missing is not None:
         return ProcessingFailed(missing.detail)
     log.warning("%s failed: %r", what, exc)

@@ -114,9 +114,11 @@ def lifespan(app: Quart, host: PluginHost) -> AbstractAsyncContextManager[None] 
 
 
 @hookspec
-def status_report(app: Quart, host: PluginHost) -> Mapping[str, Any] | None:
+def status_report(app: Quart, private: bool, host: PluginHost) -> Mapping[str, Any] | None:
     """Return this plugin's section of ``GET /api/v1/-/status``; may be called at any time.
 
+    ``private`` is true for requests from ``status_networks``: only then may the section
+    carry operational detail (counts, versions); the public part says what clients can do.
     May be ``async`` (its result is awaited). ``None`` or empty: no section.
     """
 

@@ -117,9 +117,9 @@ class PluginHost:
     def lifespan(self, *, app: Quart) -> list[AbstractAsyncContextManager[None]]:
         return [cm for cm in reversed(self.hook.lifespan(app=app, host=self)) if cm is not None]
 
-    async def status_report(self, *, app: Quart) -> dict[str, Any]:
+    async def status_report(self, *, app: Quart, private: bool) -> dict[str, Any]:
         reports: dict[str, Any] = {}
-        for report in reversed(self.hook.status_report(app=app, host=self)):
+        for report in reversed(self.hook.status_report(app=app, private=private, host=self)):
             report = await resolve(report)
             if report:
                 reports.update(report)

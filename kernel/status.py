@@ -39,7 +39,7 @@ async def status() -> dict[str, Any]:
             "plugins": [{"name": p["name"]} for p in rt.host.describe()
                         if p["name"] in rt.host.enabled],
         }
-        public.update(await rt.host.status_report(app=current_app))
+        public.update(await rt.host.status_report(app=current_app, private=False))
         return public
     body: dict[str, Any] = {
         "version": service_version(),
@@ -48,7 +48,7 @@ async def status() -> dict[str, Any]:
         "workers": rt.workers.statistics(),
         "storage": await rt.storage.statistics(),
     }
-    body.update(await rt.host.status_report(app=current_app))
+    body.update(await rt.host.status_report(app=current_app, private=True))
     return body
 
 

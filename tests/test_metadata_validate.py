@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from plugins.metadata.validate import inline_metadata
 
 from kernel import BadRequest
+from plugins._schema import InlineMetadata, dump, load
 
 
 @pytest.mark.parametrize("value", ["http://[x", "https://[::1", "data:image/webp;base64,AA",
                                    "relative/path", "http://exa mple.com"])
 def test_bad_acquire_is_400(value: str) -> None:
-    with pytest.raises(BadRequest, match="'acquire' must be an absolute URL."):
-        inline_metadata({"acquire": value})
+    with pytest.raises(BadRequest, match=r"Invalid request body: invalid value for 'acquire'"):
+        load(InlineMetadata, {"acquire": value})
 
 
 def test_absolute_url_passes() -> None:
-    assert inline_metadata({"acquire": "https://example.com/licence"}) == {
+    assert dump(load(InlineMetadata, {"acquire": "https://example.com/licence"})) == {
         "acquire": "https://example.com/licence"}

@@ -101,3 +101,17 @@ async def test_status_networks_can_exclude_loopback(make_app) -> None:
         async with ops, other:
             assert "storage" in (await ops.get("/api/v1/-/status")).json()
             assert "storage" not in (await other.get("/api/v1/-/status")).json()
+
+
+async def test_status_shows_tool_versions_only_to_status_networks(make_app) -> None:
+    """A group's section keeps what clients can do for everyone; versions only for operators."""
+    app = make_app(kernel={"plugins": ["media", "iscc"], "status_networks": ["127.0.0.2"]})
+    async with serve_live(app) as url:
+        ops, other = await _client(url, "127.0.0.2"), await _client(url, "127.0.0.1")
+        async with ops, other:
+            inside = (await ops.get("/api/v1/-/status")).json()["iscc"]
+            outside = (await other.get("/api/v1/-/status")).json()["iscc"]
+    assert "iscc-sdk" in inside["versions"]
+    assert "versions" not in outside
+    assert outside["modes"] == inside["modes"]
+    assert outside["tools"] == inside["tools"]

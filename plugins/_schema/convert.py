@@ -92,10 +92,19 @@ def load(cls: type[T], data: Any) -> T:
     try:
         return converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
-        messages = cattrs.transform_error(exc)
+        messages = [_named(message, exc) for message in cattrs.transform_error(exc)]
         raise BadRequest("Invalid request body: " + "; ".join(messages)) from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise BadRequest(f"Invalid request body: {exc}") from None
+
+
+def _named(message: str, exc: cattrs.BaseValidationError) -> str:
+    """A validator that fails while the class is built is reported at ``$``: name its field."""
+    if message != "invalid value @ $":
+        return message
+    fields = [f"invalid value for '{e.args[1].name}'" for e in exc.exceptions
+              if len(e.args) > 1 and isinstance(e.args[1], attrs.Attribute)]
+    return "; ".join(fields) or message
 
 
 def dump(obj: Any) -> Any:

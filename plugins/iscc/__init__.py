@@ -41,7 +41,7 @@ def openapi_spec(settings: Settings) -> dict:
 
 
 @hookimpl
-def status_report(app: Quart) -> Mapping[str, Any]:
+def status_report(app: Quart, private: bool) -> Mapping[str, Any]:
     from kernel import runtime
 
     own: IsccSettings = runtime().settings.of(SECTION)
@@ -49,4 +49,6 @@ def status_report(app: Quart) -> Mapping[str, Any]:
     report = capabilities.report(processing.worker_config()["tools"],
                                  processing.semantic_model_dir)
     report["semantic_default"] = own.semantic_default
+    if not private:  # library and tool versions are for the operator (status_networks)
+        report.pop("versions", None)
     return {SECTION: report}

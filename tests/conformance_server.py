@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from tests.server_process import free_port, server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Small enough that generated bodies sometimes exceed it (413), large enough for real files.
@@ -56,12 +53,6 @@ def config_text(media: Path) -> str:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def live_server(workdir: Path, *, ready_timeout: float = 60.0) -> Iterator[str]:
     """Run the default deployment on a free port; yield its base URL, then stop it (SIGTERM)."""
@@ -70,33 +61,12 @@ def live_server(workdir: Path, *, ready_timeout: float = 60.0) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ISCC_WEB_")}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kernel", "--bind", f"127.0.0.1:{port}", "--config", str(config)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(workdir / 'server.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/api/v1/-/status", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become ready")
-            time.sleep(0.1)
+    command = [sys.executable, "-m", "kernel", "--bind", f"127.0.0.1:{port}",
+               "--config", str(config)]
+    with server_process(command, ready_url=f"{url}/api/v1/-/status", name="server",
+                        log_path=workdir / "server.log", cwd=ROOT, env=env,
+                        timeout=ready_timeout):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def main() -> None:

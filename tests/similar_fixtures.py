@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from PIL import Image, ImageOps
 
 from tests.iscc_fixtures import sample
+from tests.server_process import free_port, server_process
 
 SIMILAR = ["media", "iscc", "explain", "similar"]
 CHANGED = ("This paragraph was rewritten entirely for the test: it speaks of rivers, bridges "
@@ -82,12 +79,6 @@ def text_variant(original: bytes) -> bytes:
     return "\n\n".join(paragraphs).encode("utf-8")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def search_server(workdir: Path, api_secret: str) -> Iterator[str]:
     """Run the real ``iscc-search serve`` on 127.0.0.1 with its index in ``workdir``."""
@@ -98,29 +89,7 @@ def search_server(workdir: Path, api_secret: str) -> Iterator[str]:
                ISCC_SEARCH_CORS_ORIGINS="http://127.0.0.1")
     command = [str(Path(sys.executable).with_name("iscc-search")), "serve",
                "--host", "127.0.0.1", "--port", str(port)]
-    log = (workdir / "iscc-search.log").open("wb")
-    proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("iscc-search serve exited: "
-                                   + (workdir / "iscc-search.log").read_text()[-2000:])
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("iscc-search serve did not become ready")
-            time.sleep(0.1)
+    with server_process(command, ready_url=f"{url}/healthz", name="iscc-search serve",
+                        log_path=workdir / "iscc-search.log", cwd=workdir, env=env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

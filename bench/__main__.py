@@ -1,7 +1,7 @@
 """Run every benchmark and print its figures: ``python -m bench`` (or ``make bench``).
 
 ``python -m bench NAME [args]`` runs one (upload, explain, iscc, mix, sum, s3, similar,
-container) with its own options.
+container, jobs) with its own options.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["upload", "explain", "iscc", "mix", "sum", "s3", "similar", "container"]
+BENCHMARKS = ["upload", "explain", "iscc", "mix", "sum", "s3", "similar", "container", "jobs"]
 
 
 def main(argv: list[str]) -> None:

@@ -37,7 +37,10 @@ from kernel.errors import (
     UnprocessableEntity,
     problem_response,
 )
+from kernel.fetch import FetchPolicy, fetch_policy, receive_upload_or_url
 from kernel.headers import csp_hash, page_policy
+from kernel.jobs import Progress, Work
+from kernel.jobs_http import run_upload_job
 from kernel.observe import request_error, request_jobs, request_labels, route_template
 from kernel.privacy import client_address, package_route
 from kernel.upload_observers import UploadObserver

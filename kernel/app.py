@@ -26,11 +26,13 @@ from kernel.context import EXTENSION, Runtime, current_actor
 from kernel.cors import install_cors
 from kernel.errors import BadRequest, HttpError, install_error_handlers
 from kernel.headers import install_security_headers
+from kernel.jobs import JobBoard
 from kernel.observe import CountedStorage, Counters
 from kernel.openapi import merge_fragments
 from kernel.plugins import PluginHost, create_plugin_host
 from kernel.privacy import OWNER_KEY_NAME, key_from_setting, log_prefix
 from kernel.quota import Ledger, Limits, QuotaStorage, RateLimiter
+from kernel.workers import worker_count
 
 access_log = logging.getLogger("iscc_web.access")
 
@@ -150,11 +152,14 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["mid"] = MediaIdConverter
     counters = Counters()
+    counted = CountedStorage(metered, counters)
     runtime = Runtime(
         settings=settings, host=host, storage=storage, workers=workers,
         openapi=merge_fragments(host.openapi_spec(settings=settings)),
-        counters=counters, counted_storage=CountedStorage(metered, counters),
+        counters=counters, counted_storage=counted,
         quota=metered, rate_limiter=RateLimiter(kernel.owner_rate_limit),
+        jobs=JobBoard(counted, concurrency=worker_count(settings), max_queue=kernel.max_queue,
+                      lease=kernel.job_lease),
     )
     app.extensions[EXTENSION] = runtime
     install_error_handlers(app)
@@ -190,6 +195,8 @@ def create_app(
             await stack.enter_async_context(workers)
             if kernel.warm_workers:
                 await workers.warm()
+            runtime.jobs.start(app.nursery)  # type: ignore[attr-defined]
+            stack.push_async_callback(runtime.jobs.stop)  # jobs end before the pool closes
             for lifespan in host.lifespan(app=app):
                 await stack.enter_async_context(lifespan)
             yield

@@ -123,6 +123,13 @@ class KernelSettings:
     #: HTTP server processes on the one port (SO_REUSEPORT); ``max_workers`` and ``max_queue``
     #: are shared among them, and only the first runs the sweeper.
     http_processes: int = attrs.field(default=1, validator=_positive)
+    #: Seconds an asynchronous job's state stays valid without renewal by the instance running
+    #: it; a job whose instance died is reported failed once this ran out.
+    job_lease: float = attrs.field(default=30.0, validator=_positive)
+    #: Seconds between reads of a job's state by an event stream for another instance's job.
+    job_poll_interval: float = attrs.field(default=1.0, validator=_positive)
+    #: Seconds between heartbeat comments on an idle job event stream.
+    job_heartbeat: float = attrs.field(default=15.0, validator=_positive)
 
 
 @attrs.frozen

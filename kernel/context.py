@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from kernel.config import Settings
+    from kernel.jobs import JobBoard
     from kernel.plugins import PluginHost
     from kernel.storage import Storage, UploadMeta
     from kernel.workers import Job, Workers
@@ -65,6 +66,8 @@ class Runtime:
     counters: Counters
     #: ``storage`` as plugins see it: every operation counted in ``counters``.
     counted_storage: Any
+    #: Asynchronous jobs of this instance (state in storage, any instance reads it).
+    jobs: JobBoard
     secrets: Secrets = attrs.field(factory=Secrets)
     #: The storage quotas (:class:`kernel.quota.QuotaStorage`, inside ``counted_storage``).
     quota: Any = None

@@ -101,6 +101,15 @@ class InsufficientStorage(HttpError):
     default_detail = "Not enough storage to accept this upload."
 
 
+def problem_body(status: int, detail: str) -> dict[str, Any]:
+    """The RFC 9457 problem object for ``status`` with a human-readable ``detail``."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail}
+
+
 def problem_response(
     status: int, detail: str, headers: Mapping[str, str] | None = None
 ) -> Response:
@@ -108,11 +117,7 @@ def problem_response(
 
     When the request's body has not fully arrived, the response closes the connection.
     """
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:
-        title = "Error"
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body = problem_body(status, detail)
     response = Response(json.dumps(body), status=status, content_type=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -48,7 +48,7 @@ def merge_fragments(fragments: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 # --- cutting a group's fragment out of a document ----------------------------------------
 
 #: Tags whose operations the kernel serves itself, whatever plugins are enabled.
-KERNEL_TAGS = frozenset({"status"})
+KERNEL_TAGS = frozenset({"status", "jobs"})
 _COMPONENT_REF = "#/components/"
 
 

@@ -29,6 +29,7 @@ ESSENTIAL = (
     "kernel.sweeper",
     "kernel.status",
     "kernel.probes",
+    "kernel.jobs_http",
 )
 
 

@@ -78,7 +78,7 @@ def clean_file_name(name: str) -> str:
     Never empty, never a sidecar's name.
     """
     cleaned = sanitize_filename(_visible(name).lstrip(". ")).strip(" ")
-    if cleaned.strip(". ") == "" or cleaned.endswith((".meta.json", ".iscc.json")):
+    if cleaned.strip(". ") == "" or cleaned.endswith((".meta.json", ".iscc.json", ".job.json")):
         return FALLBACK_FILE_NAME
     return cleaned
 

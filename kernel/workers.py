@@ -10,7 +10,10 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from kernel.config import Settings
 
 from kernel.sandbox import place_input
 
@@ -94,3 +97,8 @@ def run_initializers(initializers: Sequence[Callable[[], None]], niceness: int =
         os.nice(niceness)
     for init in initializers:
         init()
+
+
+def worker_count(settings: Settings) -> int:
+    """Worker processes a pool runs: ``max_workers``, else the CPU count."""
+    return settings.kernel.max_workers or os.cpu_count() or 1

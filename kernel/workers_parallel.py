@@ -25,7 +25,7 @@ from kernel.sandbox import (
     run_in_job,
     should_retire,
 )
-from kernel.workers import Job, Workers, run_initializers
+from kernel.workers import Job, Workers, run_initializers, worker_count
 
 log = logging.getLogger("iscc_web.workers")
 
@@ -195,7 +195,7 @@ def _create_trio_parallel(settings: Settings,
                           initializers: Sequence[Callable[[], None]]) -> Workers:
     k = settings.kernel
     return TrioParallelWorkers(
-        max_workers=k.max_workers or os.cpu_count() or 1,
+        max_workers=worker_count(settings),
         max_queue=k.max_queue,
         timeout=k.process_timeout,
         initializers=initializers,

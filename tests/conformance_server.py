@@ -50,6 +50,11 @@ def config_text(media: Path) -> str:
         'log_level = "WARNING"\n'
         "[plugin.simprint]\n"
         f"max_text_chars = {MAX_UPLOAD_SIZE}\n"
+        # Generated {"url": ...} bodies name arbitrary hosts: resolving them would send DNS
+        # queries off this machine. URL intake is tested against local servers instead
+        # (tests/test_url_intake.py); here a JSON body without a file name is a 400.
+        "[plugin.iscc]\n"
+        "url_intake = false\n"
     )
 
 

@@ -87,6 +87,7 @@ def test_spec_under_test_covers_every_operation() -> None:
         "extract-metadata", "embed-metadata", "explain-iscc", "create-simprint", "get-status",
         "find-similar", "query-similar", "add-to-index", "get-index", "get-index-entry",
         "drop-index",
+        "get-job", "get-job-events",
     }
 
 

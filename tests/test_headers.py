@@ -104,7 +104,7 @@ async def test_served_yaml_keeps_the_tag_order(make_app):
     async with app.test_app() as test_app:
         r = await test_app.test_client().get("/docs/openapi.yaml")
         served = yaml.safe_load(await r.get_data(as_text=True))
-    assert [t["name"] for t in served["tags"]] == ["media", "explain", "status"]
+    assert [t["name"] for t in served["tags"]] == ["media", "explain", "status", "jobs"]
 
 
 async def test_served_yaml_of_every_group_reads_like_the_contract(make_app):
@@ -219,7 +219,7 @@ async def test_app_and_docs_work_under_the_csp_in_chromium(make_app):
     assert result["docsViolations"] == [], result
     assert result["appViolations"] == [], result
     tags = result["docsTags"]  # Swagger UI rendered the groups, in the contract's order
-    assert len(tags) == 3
+    assert len(tags) == 4  # media, explain, status, jobs
     assert tags[0].startswith("media")
     assert tags[1].startswith("explain")
     config = result["appConfig"]  # the hashed inline script ran

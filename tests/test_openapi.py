@@ -24,6 +24,9 @@ PACKAGED_SPEC = ROOT / "plugins" / "openapi.yaml"
 GROUPS = ("iscc", "media", "metadata", "explain", "simprint")
 #: Groups of the contract that the default deployment leaves off (they need an extra).
 OPTIONAL_GROUPS = ("similar",)
+#: Tags of the operations the kernel serves itself.
+KERNEL_GROUPS = ("status", "jobs")
+KERNEL_PATHS = {"/-/status", "/jobs/{job_id}", "/jobs/{job_id}/events"}
 OPERATIONS = {
     "create-iscc": ("post", "/iscc", "iscc", "Create ISCC"),
     "get-iscc": ("get", "/iscc/{media_id}", "iscc", "Get ISCC"),
@@ -41,6 +44,8 @@ OPERATIONS = {
     "get-index": ("get", "/index", "similar", "Index statistics"),
     "get-index-entry": ("get", "/index/{iscc_id}", "similar", "Get index entry"),
     "drop-index": ("delete", "/index", "similar", "Drop index"),
+    "get-job": ("get", "/jobs/{job_id}", "jobs", "Get job"),
+    "get-job-events": ("get", "/jobs/{job_id}/events", "jobs", "Job events"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -148,6 +153,8 @@ def test_every_error_is_problem_json_with_one_schema() -> None:
         ("get-index", {503}),
         ("get-index-entry", {400, 404, 503}),
         ("drop-index", {403, 503}),
+        ("get-job", {403, 404}),
+        ("get-job-events", {403, 404}),
     ],
 )
 def test_error_statuses_where_each_can_occur(op_id: str, errors: set[int]) -> None:
@@ -161,8 +168,9 @@ def test_uploads_are_raw_bodies_with_the_filename_header() -> None:
         _, _, op = operations(document)[op_id]
         params = [_resolve(document, p) for p in op["parameters"]]
         header = next(p for p in params if p["in"] == "header")
+        # POST /iscc also takes a URL in a JSON body, without the header
         assert header["name"] == "X-Upload-Filename"
-        assert header["required"] is True
+        assert header["required"] is (op_id == "upload-file")
         assert header["schema"]["format"] == "base64"  # not "byte": Swagger UI shows a file picker
         pattern = re.compile(header["schema"]["pattern"])
         assert pattern.match(header["example"])
@@ -170,7 +178,7 @@ def test_uploads_are_raw_bodies_with_the_filename_header() -> None:
         assert not pattern.match("eA")
         assert not pattern.match("e-A=")
         body = _resolve(document, op["requestBody"])
-        assert list(body["content"]) == ["application/octet-stream"]
+        assert list(body["content"]) == ["application/octet-stream"]  # URLs: see the text
         created = op["responses"]["201"]
         assert _resolve(document, created["headers"]["Location"])["required"] is True
         links = {name: _resolve(document, link)["operationId"]
@@ -234,8 +242,8 @@ def test_served_spec_of_default_plugins_toml_is_the_contract() -> None:
 
 def test_served_spec_lacks_disabled_groups(make_app) -> None:
     served = runtime_of(make_app(kernel={"plugins": ["media"]})).openapi
-    assert set(served["paths"]) == {"/-/status", "/media", "/media/{media_id}"}
-    assert {t["name"] for t in served["tags"]} == {"status", "media"}
+    assert set(served["paths"]) == KERNEL_PATHS | {"/media", "/media/{media_id}"}
+    assert {t["name"] for t in served["tags"]} == {*KERNEL_GROUPS, "media"}
     validate(served)
     # links only point at operations this deployment serves
     ops = operations(served)
@@ -305,7 +313,7 @@ def test_third_party_plugin_contributes_its_paths(make_app) -> None:
     served = runtime_of(app).openapi
     assert "/thirdparty/hello" in served["paths"]
     assert "Greeting" in served["components"]["schemas"]
-    assert {"status", "media", "thirdparty"} == {t["name"] for t in served["tags"]}
+    assert {*KERNEL_GROUPS, "media", "thirdparty"} == {t["name"] for t in served["tags"]}
     validate(served)
 
 

@@ -72,7 +72,9 @@ def spec_shape(prop: dict[str, Any]) -> dict[str, Any]:
     if "oneOf" in prop:
         return {"oneOf": [spec_shape(p) for p in prop["oneOf"]]}
     shape: dict[str, Any] = {"type": prop["type"]}
-    if "additionalProperties" in prop:
+    if prop.get("additionalProperties") is True:  # any JSON value
+        shape["values"] = {"type": "any"}
+    elif "additionalProperties" in prop:
         shape["values"] = spec_shape(prop["additionalProperties"])
     if "enum" in prop:
         shape["enum"] = list(prop["enum"])
@@ -103,6 +105,8 @@ def model_shape(tp: Any) -> dict[str, Any]:
         return {"type": "object", "values": model_shape(get_args(tp)[1])}
     if attrs.has(tp):
         return {"model": next(name for name, cls in SCHEMAS.items() if cls is tp)}
+    if tp is Any:
+        return {"type": "any"}
     return {"type": PRIMITIVES[tp]}
 
 

@@ -131,3 +131,8 @@ def grow(megabytes: int) -> int:
     """Keep ``megabytes`` MiB resident in this worker (a worker whose heap grew)."""
     _KEPT.append(b"\1" * (megabytes << 20))
     return rss()
+def nap_recording_pid(path: str, seconds: float) -> int:
+    """Write this worker's pid to ``path`` (so a test can kill it from outside), then sleep."""
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(seconds)
+    return os.getpid()

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 
 #: The contract's file inside the ``plugins`` package.
 RESOURCE = "openapi.yaml"
-#: Operations the kernel serves itself (``GET /-/status``): every group's fragment carries
-#: them, so the served document describes the kernel's routes whichever groups are enabled.
-KERNEL_TAG = "status"
+#: Operations the kernel serves itself (``GET /-/status``, ``GET /jobs/...``): every group's
+#: fragment carries them, so the served document describes the kernel's routes whichever
+#: groups are enabled.
+KERNEL_TAGS = ("status", "jobs")
 
 
 @functools.cache
@@ -42,13 +43,16 @@ def contract_fragment(tag: str, settings: Settings | None = None) -> dict[str, A
     the contract's ``info``; see :func:`kernel.spec_fragment` for how links are kept."""
     document = _document()
     fragment = spec_fragment(tag, settings, document=document)
-    kernel = spec_fragment(KERNEL_TAG, settings, document=document)
-    for key in ("paths", "components"):
-        for name, value in kernel.get(key, {}).items():
-            if key == "components":
-                fragment.setdefault(key, {}).setdefault(name, {}).update(value)
-            else:
-                fragment.setdefault(key, {})[name] = value
-    fragment["tags"] = [*kernel["tags"], *fragment["tags"]]
+    tags: list[Any] = []
+    for kernel_tag in KERNEL_TAGS:
+        kernel = spec_fragment(kernel_tag, settings, document=document)
+        for key in ("paths", "components"):
+            for name, value in kernel.get(key, {}).items():
+                if key == "components":
+                    fragment.setdefault(key, {}).setdefault(name, {}).update(value)
+                else:
+                    fragment.setdefault(key, {})[name] = value
+        tags.extend(kernel["tags"])
+    fragment["tags"] = [*tags, *fragment["tags"]]
     fragment["info"] = copy.deepcopy(document["info"])
     return fragment

@@ -192,6 +192,22 @@ class StorageStatistics:
     backend: str | None = None
 
 
+JOB_ID_PATTERN = r"^[a-v0-9]{26}$"
+JobStatus = Literal["queued", "processing", "done", "failed"]
+
+
+@attrs.frozen(kw_only=True)
+class JobStatistics:
+    """Asynchronous jobs of one instance in GET /-/status."""
+
+    queued: int = attrs.field(validator=_count)
+    processing: int = attrs.field(validator=_count)
+    concurrency: int | None = attrs.field(default=None, validator=v.optional(v.ge(1)))
+    max_queue: int | None = attrs.field(default=None, validator=v.optional(v.ge(0)))
+    completed: int | None = attrs.field(default=None, validator=v.optional(v.ge(0)))
+    failed: int | None = attrs.field(default=None, validator=v.optional(v.ge(0)))
+
+
 @attrs.frozen(kw_only=True)
 class Status:
     """GET /-/status (plugins may add sections of their own; those are not modelled)."""
@@ -202,6 +218,30 @@ class Status:
     kernel: list[PluginInfo] | None = None
     workers: WorkerStatistics | None = None
     storage: StorageStatistics | None = None
+    jobs: JobStatistics | None = None
+
+
+@attrs.frozen(kw_only=True)
+class JobAccepted:
+    """The 202 answer of ``Prefer: respond-async``."""
+
+    job_id: str = attrs.field(validator=v.matches_re(JOB_ID_PATTERN))
+    status: JobStatus
+    media_id: str = attrs.field(validator=_media_id)
+
+
+@attrs.frozen(kw_only=True)
+class Job:
+    """GET /jobs/{job_id}, and each of its events."""
+
+    job_id: str = attrs.field(validator=v.matches_re(JOB_ID_PATTERN))
+    media_id: str = attrs.field(validator=_media_id)
+    status: JobStatus
+    phase: str
+    queued_ahead: int = attrs.field(validator=_count)
+    elapsed_s: float = attrs.field(validator=_count)
+    result: dict[str, Any] | None = None
+    error: Problem | None = None
 
 
 #: The schema in openapi.yaml (``components.schemas``) each class stands for.
@@ -220,4 +260,7 @@ SCHEMAS: dict[str, type] = {
     "WorkerStatistics": WorkerStatistics,
     "StorageStatistics": StorageStatistics,
     "Status": Status,
+    "JobStatistics": JobStatistics,
+    "JobAccepted": JobAccepted,
+    "Job": Job,
 }

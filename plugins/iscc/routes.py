@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
-import trio
 from quart import Blueprint, Response, request
 
 from kernel import (
     API_PREFIX,
     NotFound,
+    Progress,
     UnprocessableEntity,
     UploadMeta,
     get_settings,
@@ -21,7 +22,8 @@ from kernel import (
     open_job,
     package_route,
     plugin_settings,
-    receive_upload,
+    receive_upload_or_url,
+    run_upload_job,
 )
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.hashing import StreamedSum
@@ -41,22 +43,34 @@ FALLBACK_WARNING = '299 - "Semantic code not available on this server; standard 
 
 async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
                    modes: tuple[str, ...], streamed: dict[str, Any],
-                   fallback: bool = False) -> dict[str, Any]:
+                   fallback: bool, progress: Progress) -> dict[str, Any]:
     storage = get_storage()
+    await progress("reading the file")
     async with storage.local_file(meta) as stored, open_job() as job:
         path = await job.add_input(stored)
+        await progress("computing the ISCC")
         result = await run_job(job.run, iscc_job, str(path), semantic, granular, modes,
                                streamed, fallback, timeout_detail="ISCC processing timed out.")
     label_request(mode=str(result.get("mode", "none")))
     fell_back = result.pop(SEMANTIC_FALLBACK, False)
+    await progress("storing the result")
     await storage.put_sidecar(meta.media_id, SIDECAR, json.dumps(result, indent=2).encode())
     if fell_back:
         result["semantic"] = False
     return result
 
 
+async def _created(meta: UploadMeta, semantic: bool, granular: bool | None,
+                   modes: tuple[str, ...], hashed: StreamedSum, fallback: bool, content: str,
+                   progress: Progress) -> dict[str, Any]:
+    """The 201 body: the result plus ``media_id`` and ``content`` (URL fixed at request time)."""
+    result = await _process(meta, semantic, granular, modes, hashed.digests(), fallback,
+                            progress)
+    return {**result, "media_id": meta.media_id, "content": content}
+
+
 @blueprint.post("/iscc")
-async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
+async def create_iscc() -> Any:
     own: IsccSettings = plugin_settings(SECTION)
     semantic = query_bool(request.args, "semantic")
     granular = query_bool(request.args, "granular")
@@ -67,19 +81,15 @@ async def create_iscc() -> tuple[dict[str, Any], int, dict[str, str]]:
     if semantic and not modes and not own.semantic_fallback:
         raise UnprocessableEntity(SEMANTIC_UNAVAILABLE)
     hashed = StreamedSum()  # Data- and Instance-Code hashed while the body streams in
-    meta = await receive_upload(hashed)
-    try:
-        result = await _process(meta, semantic, granular, modes, hashed.digests(),
-                                own.semantic_fallback)
-    except BaseException:
-        with trio.CancelScope(shield=True):
-            await get_storage().delete(meta.media_id)
-        raise
-    body = {**result, "media_id": meta.media_id, "content": media_url(meta.media_id)}
-    headers = {"Location": media_location(meta.media_id)}
-    if body.get("semantic") is False:
-        headers["Warning"] = FALLBACK_WARNING
-    return body, 201, headers
+    meta = await receive_upload_or_url(own.fetch_policy(), hashed)
+    work = functools.partial(_created, meta, semantic, granular, modes, hashed,
+                             own.semantic_fallback, media_url(meta.media_id))
+    return await run_upload_job(meta, work, location=media_location(meta.media_id),
+                                headers=_warning)
+
+
+def _warning(body: dict[str, Any]) -> dict[str, str]:
+    return {"Warning": FALLBACK_WARNING} if body.get("semantic") is False else {}
 
 
 @blueprint.get("/iscc/<mid:media_id>")

@@ -169,6 +169,8 @@ export interface UploadCallbacks {
   /** The whole body is sent; the server is now processing it. */
   onProcessing?: () => void
   signal?: AbortSignal
+  /** An RFC 7240 `Prefer` header (e.g. `respond-async`: a 202 with a job instead). */
+  prefer?: string
 }
 
 export interface ApiDeps {
@@ -215,6 +217,7 @@ export class Api {
       xhr.responseType = 'text'
       xhr.setRequestHeader('X-Upload-Filename', base64Utf8(fileName))
       if (body.type) xhr.setRequestHeader('Content-Type', body.type)
+      if (callbacks.prefer) xhr.setRequestHeader('Prefer', callbacks.prefer)
       xhr.upload.onprogress = (event) => {
         callbacks.onProgress?.(event.loaded, event.lengthComputable ? event.total : body.size)
       }

@@ -4,6 +4,7 @@ import { reactive } from 'vue'
 import { capabilitiesFromStatus, effectiveSemantic, UNKNOWN, type Capabilities } from './capabilities'
 import { api, ApiError, describeError, isRetryable, type Api, type InlineMetadata, type IsccDetail, type IsccMetadata, type IsccOptions } from './api'
 import { explainProcessingError } from './filetypes'
+import { ASYNC_THRESHOLD, followJob, isAccepted, requestFromUrl, urlLabel, type JobAccepted, type JobState } from './jobs'
 
 export type CardKind = 'file' | 'text' | 'code'
 export type CardStatus = 'queued' | 'uploading' | 'processing' | 'done' | 'decoded' | 'failed'
@@ -43,6 +44,10 @@ export interface Card {
   compareWith?: number
   /** The media type the browser gave the file (names the type in error messages). */
   fileType?: string
+  /** The URL the server fetches the file from (instead of an upload). */
+  sourceUrl?: string
+  /** The asynchronous job's latest state (large files and URLs). */
+  job?: JobState
   /** Shown as one line (head only). */
   collapsed?: boolean
   /** The user opened or closed this card, so it is never collapsed automatically. */
@@ -117,27 +122,38 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
 
   async function run(id: number): Promise<void> {
     const card = find(id)
-    if (!card || !card.body || !card.options) return
+    if (!card || (!card.body && !card.sourceUrl) || !card.options) return
     const controller = new AbortController()
     controllers.set(id, controller)
     card.status = 'uploading'
     card.error = undefined
     card.startedAt = now()
     card.loaded = 0
-    card.total = card.body.size
+    card.total = card.body?.size ?? 0
     try {
-      const result = await client.generate(card.body, card.fileName, card.options, {
-        signal: controller.signal,
-        onProgress: (loaded, total) => {
-          card.loaded = loaded
-          card.total = total
-        },
-        onProcessing: () => {
-          card.status = 'processing'
-        },
-      })
+      let answer: IsccMetadata | JobAccepted = card.body
+        ? await client.generate(card.body, card.fileName, card.options, {
+          signal: controller.signal,
+          prefer: card.body.size >= ASYNC_THRESHOLD ? 'respond-async' : undefined,
+          onProgress: (loaded, total) => {
+            card.loaded = loaded
+            card.total = total
+          },
+          onProcessing: () => {
+            card.status = 'processing'
+          },
+        })
+        : await requestFromUrl(card.sourceUrl as string, card.options)
+      if (isAccepted(answer)) {
+        card.status = 'processing'
+        card.mediaIds.push(answer.media_id)
+        answer = await followJob(answer.job_id, (job) => {
+          card.job = job
+        })
+      }
+      const result = answer as IsccMetadata
       if (!find(id)) return
-      if (result.media_id) card.mediaIds.push(result.media_id)
+      if (result.media_id && !card.mediaIds.includes(result.media_id)) card.mediaIds.push(result.media_id)
       card.result = result
       card.status = 'processing'
       await explainInto(card, result.iscc)
@@ -205,6 +221,16 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
     return added
   }
 
+  /** Let the server fetch a URL and generate its ISCC (an asynchronous job). */
+  function addUrl(url: string, options: IsccOptions): Card {
+    const label = urlLabel(url)
+    const card = add({ kind: 'file', label, status: 'queued', fileName: label, sourceUrl: url,
+      options: optionsFor(options, '') })
+    enqueue(card)
+    state.added = [card.id]
+    return card
+  }
+
   /** Generate an ISCC for pasted text. */
   function addText(text: string, options: IsccOptions): Card {
     const body = new Blob([text], { type: 'text/plain;charset=UTF-8' })
@@ -244,7 +270,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
   /** Upload again after a failure (for example after a 503). */
   function retry(id: number): void {
     const card = find(id)
-    if (!card || card.status !== 'failed' || !card.body || !card.retryable) return
+    if (!card || card.status !== 'failed' || (!card.body && !card.sourceUrl) || !card.retryable) return
     card.status = 'queued'
     card.error = undefined
     enqueue(card)
@@ -340,7 +366,7 @@ export function createStore(client: Api = api, now: () => number = () => Date.no
   }
 
   return {
-    state, find, announce, loadCapabilities, addFiles, addText, addCode, retry, remove, clearAll, embed,
+    state, find, announce, loadCapabilities, addFiles, addText, addUrl, addCode, retry, remove, clearAll, embed,
     setCompare, swapCompare, comparable, setCollapsed, setAllCollapsed,
   }
 }

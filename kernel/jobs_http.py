@@ -45,22 +45,34 @@ async def _discard(meta: UploadMeta) -> None:
         await runtime().storage.delete(meta.media_id)
 
 
-async def run_upload_job(meta: UploadMeta, work: Work, *, location: str,
+async def run_upload_job(meta: UploadMeta, work: Work, *, location: str | None,
+                         status: int = 201, keep: bool = True,
                          headers: Callable[[dict[str, Any]], Mapping[str, str]] | None = None
                          ) -> Any:
     """Answer a request that created the package ``meta`` and must now process it.
 
-    Without a ``Prefer`` header: run ``work`` now and answer 201 with its body (the package
-    is deleted when it fails). With ``Prefer: respond-async``: 202 and a job resource as soon
-    as the job is queued. With ``Prefer: wait=N``: 201 (or the job's error) when it ends within
-    N seconds, else the 202.
+    Without a ``Prefer`` header: run ``work`` now and answer ``status`` with its body (the
+    package is deleted when it fails, and also when it succeeds unless ``keep``). With
+    ``Prefer: respond-async``: 202 and a job resource as soon as the job is queued; the
+    package then stays until it expires (or is deleted), since the job's state is part of it.
+    With ``Prefer: wait=N``: the synchronous answer (and its ``keep``) when the job ends
+    within N seconds, else the 202.
 
     Args:
         meta: the package, already stored.
         work: computes the success body; raises :class:`HttpError` for a client-safe failure.
-        location: the ``Location`` of the 201 answer.
-        headers: more headers of the 201 answer, from its body.
+        location: the ``Location`` of the success answer, if it has one.
+        status: the success status (201 for a created resource).
+        keep: keep the package after a synchronous success.
+        headers: more headers of the success answer, from its body.
     """
+
+    def answer(body: dict[str, Any], **extra: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+        sent = {**extra, **(headers(body) if headers else {})}
+        if location is not None:
+            sent["Location"] = location
+        return body, status, sent
+
     prefer = parse_prefer(request.headers.getlist("Prefer"))
     if not prefer.asynchronous:
         try:
@@ -68,7 +80,9 @@ async def run_upload_job(meta: UploadMeta, work: Work, *, location: str,
         except BaseException:
             await _discard(meta)
             raise
-        return body, 201, {"Location": location, **(headers(body) if headers else {})}
+        if not keep:
+            await _discard(meta)
+        return answer(body)
     rt = runtime()
     try:
         record = await rt.jobs.submit(meta, work)
@@ -79,8 +93,9 @@ async def run_upload_job(meta: UploadMeta, work: Work, *, location: str,
         final = await rt.jobs.wait_finished(record.job_id, min(prefer.wait,
                                                                rt.settings.kernel.process_timeout))
         if final is not None and final.status == DONE and final.result is not None:
-            extra = headers(final.result) if headers else {}
-            return final.result, 201, {"Location": location, "Vary": "Prefer", **extra}
+            if not keep:  # answered like a synchronous request: nothing of it stays
+                await _discard(meta)
+            return answer(final.result, Vary="Prefer")
         if final is not None and final.error is not None:
             await _discard(meta)
             return problem_response(int(final.error["status"]), str(final.error["detail"]))

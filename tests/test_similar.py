@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import upload_headers
 from tests.iscc_fixtures import assert_problem, build_app, live_client, packages
+from tests.jobs_support import parse_sse
 from tests.similar_fixtures import (
     SIMILAR,
     image_variants,
@@ -89,6 +90,33 @@ def test_image_variants_find_their_original(api, catalogue, workdir, original) -
         assert top["types"]["CONTENT_IMAGE_V0"] >= 0.9
         assert "META_NONE_V0" not in top["types"]
     assert packages(workdir / "media") == before  # uploads to /similar are never kept
+
+
+def test_async_search_answers_what_the_synchronous_one_does(api, catalogue, workdir) -> None:
+    """``Prefer: respond-async``: 202, then the job's result is the synchronous body; the
+    upload stays with its job. ``Prefer: wait`` within time answers like no ``Prefer``."""
+    data = image_variants(original_images()["top-right.jpg"])["greyscale"]
+    sync = similar(api, data, "grey.jpg")
+    assert sync.status_code == 200, sync.text
+    before = packages(workdir / "media")
+    accepted = similar(api, data, "grey.jpg", headers={"Prefer": "respond-async"})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.headers["preference-applied"] == "respond-async"
+    job_id, media_id = accepted.json()["job_id"], accepted.json()["media_id"]
+    stream = api.get(f"/api/v1/jobs/{job_id}/events")  # the stream ends after done/failed
+    assert stream.status_code == 200
+    events, _ = parse_sse([*stream.text.splitlines(), ""])
+    assert events[-1]["status"] == "done", events[-1]
+    assert "searching the index" in [e["phase"] for e in events]
+    assert events[-1]["result"] == sync.json()
+    assert packages(workdir / "media") == before | {media_id}  # kept with its job
+    assert api.get(f"/api/v1/jobs/{job_id}").json()["result"] == sync.json()
+    assert api.delete(f"/api/v1/media/{media_id}").status_code == 204
+    waited = similar(api, data, "grey.jpg", headers={"Prefer": "wait=60"})
+    assert waited.status_code == 200, waited.text
+    assert waited.json() == sync.json()
+    assert "location" not in waited.headers
+    assert packages(workdir / "media") == before  # answered in time: nothing kept
 
 
 @pytest.mark.parametrize("original", sorted(original_texts()))

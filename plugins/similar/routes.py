@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any
 
-import trio
 from quart import Blueprint, Response, current_app, request
 
 from kernel import (
     API_PREFIX,
     BadRequest,
     Forbidden,
-    JobTimeout,
     NotFound,
-    UnprocessableEntity,
+    Progress,
     UploadMeta,
     get_settings,
     get_storage,
@@ -23,9 +22,10 @@ from kernel import (
     read_json,
     receive_upload,
     require_access,
+    run_upload_job,
 )
-from plugins._processing.errors import ProcessingFailed
 from plugins._processing.hashing import StreamedSum
+from plugins._processing.outcome import run_job
 from plugins._processing.query import query_bool
 from plugins._processing.work import iscc_job
 from plugins._schema import dump, load
@@ -90,14 +90,9 @@ async def _iscc_of(meta: UploadMeta, streamed: dict[str, Any] | None = None) -> 
     directory of its own; ``streamed``: digests hashed while the upload arrived)."""
     async with get_storage().local_file(meta) as stored, open_job() as job:
         path = await job.add_input(stored)
-        try:
-            # path, semantic, granular, semantic_modes, streamed, semantic_fallback, bits
-            return await job.run(iscc_job, str(path), False, True, (), streamed, False,
-                                 UNIT_BITS)
-        except JobTimeout:
-            raise UnprocessableEntity("ISCC processing timed out.") from None
-        except ProcessingFailed as exc:
-            raise UnprocessableEntity(exc.detail) from None
+        # path, semantic, granular, semantic_modes, streamed, semantic_fallback, bits
+        return await run_job(job.run, iscc_job, str(path), False, True, (), streamed, False,
+                             UNIT_BITS, timeout_detail="ISCC processing timed out.")
 
 
 async def _search(query: Any, limit: int) -> tuple[list[Any], list[Any]]:
@@ -125,30 +120,38 @@ async def _json_object() -> dict[str, Any]:
     return body
 
 
-@blueprint.post("/similar")
-async def find_similar() -> tuple[dict[str, Any], int]:
+async def _find(meta: UploadMeta, hashed: StreamedSum, limit: int, add: bool,
+                progress: Progress) -> dict[str, Any]:
+    """The body of ``POST /similar``: the upload's ISCC, its matches, and its entry if added."""
     own = _own()
+    await progress("computing the ISCC")
+    result = await _iscc_of(meta, hashed.digests())
+    await progress("searching the index")
+    matches, chunk_matches = await _search(entries.query_of_result(result, own.index_meta_unit),
+                                           limit)
+    iscc_id = None
+    if add:
+        await progress("adding to the index")
+        entry = entries.entry_of(result, None, own.index_meta_unit)
+        iscc_id = (await index_of(current_app).add(entry)).iscc_id
+    body = SimilarResult(iscc=result["iscc"], units=result.get("units", []), matches=matches,
+                         chunk_matches=chunk_matches, iscc_id=iscc_id)
+    return {**dump(body), "iscc_id": iscc_id}
+
+
+@blueprint.post("/similar")
+async def find_similar() -> Any:
+    """A synchronous answer keeps nothing of the upload; with ``Prefer: respond-async`` the
+    upload stays with its job (the job's state is part of its package) until it expires."""
     add = bool(query_bool(request.args, "add"))
     limit = _limit()
     if add:
         require_write_token()
     hashed = StreamedSum()  # Data- and Instance-Code hashed while the body streams in
     meta = await receive_upload(hashed)
-    try:
-        result = await _iscc_of(meta, hashed.digests())
-    finally:
-        # the upload is never kept: nothing of it outlives the answer
-        with trio.CancelScope(shield=True):
-            await get_storage().delete(meta.media_id)
-    matches, chunk_matches = await _search(entries.query_of_result(result, own.index_meta_unit),
-                                           limit)
-    iscc_id = None
-    if add:
-        entry = entries.entry_of(result, None, own.index_meta_unit)
-        iscc_id = (await index_of(current_app).add(entry)).iscc_id
-    body = SimilarResult(iscc=result["iscc"], units=result.get("units", []), matches=matches,
-                         chunk_matches=chunk_matches, iscc_id=iscc_id)
-    return {**dump(body), "iscc_id": iscc_id}, 201 if add else 200
+    work = functools.partial(_find, meta, hashed, limit, add)
+    return await run_upload_job(meta, work, location=None, status=201 if add else 200,
+                                keep=False)
 
 
 @blueprint.post("/similar/query")

@@ -6,7 +6,7 @@ imports this module eagerly.
 
 from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
 from kernel.hookspecs import hookimpl
-from kernel.openapi import spec_fragment
+from kernel.openapi import KERNEL_TAGS, spec_fragment
 from kernel.sandbox import run_tool
 from kernel.storage import (
     Storage,

@@ -47,8 +47,9 @@ def merge_fragments(fragments: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 # --- cutting a group's fragment out of a document ----------------------------------------
 
-#: Tags whose operations the kernel serves itself, whatever plugins are enabled.
-KERNEL_TAGS = frozenset({"status", "jobs"})
+#: Tags whose operations the kernel serves itself, whatever plugins are enabled, in the
+#: order a served document lists them.
+KERNEL_TAGS = ("status", "jobs")
 _COMPONENT_REF = "#/components/"
 
 
@@ -103,7 +104,7 @@ def spec_fragment(tag: str, settings: Settings | None = None, *,
     source = document
     owners = _operation_tags(source)
     enabled = None if settings is None or settings.kernel.plugins is None else (
-        set(settings.kernel.plugins) | KERNEL_TAGS
+        {*settings.kernel.plugins, *KERNEL_TAGS}
     )
     paths: dict[str, Any] = {}
     for path, item in source.get("paths", {}).items():

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from kernel import package_route, spec_fragment
+from kernel import KERNEL_TAGS, package_route, spec_fragment
 from kernel.context import runtime_of
 from kernel.openapi import merge_fragments
 from kernel.plugins import builtin_names
@@ -25,7 +25,7 @@ GROUPS = ("iscc", "media", "metadata", "explain", "simprint")
 #: Groups of the contract that the default deployment leaves off (they need an extra).
 OPTIONAL_GROUPS = ("similar",)
 #: Tags of the operations the kernel serves itself.
-KERNEL_GROUPS = ("status", "jobs")
+KERNEL_GROUPS = KERNEL_TAGS
 KERNEL_PATHS = {"/-/status", "/jobs/{job_id}", "/jobs/{job_id}/events"}
 OPERATIONS = {
     "create-iscc": ("post", "/iscc", "iscc", "Create ISCC"),

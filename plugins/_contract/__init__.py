@@ -14,17 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kernel import spec_fragment
+from kernel import KERNEL_TAGS, spec_fragment
 
 if TYPE_CHECKING:
     from kernel import Settings
 
 #: The contract's file inside the ``plugins`` package.
 RESOURCE = "openapi.yaml"
-#: Operations the kernel serves itself (``GET /-/status``, ``GET /jobs/...``): every group's
-#: fragment carries them, so the served document describes the kernel's routes whichever
-#: groups are enabled.
-KERNEL_TAGS = ("status", "jobs")
 
 
 @functools.cache

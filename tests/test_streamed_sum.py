@@ -2,7 +2,8 @@
 iscc-sdk computes from the stored file, for every sample, and the worker really uses them.
 
 Over HTTP, tests/test_iscc_api.py checks them for every media mode (test_every_mode) and for
-the ISCC-SUM fallback (test_unsupported_type_falls_back_to_wide_iscc_sum)."""
+the ISCC-SUM fallback (test_unsupported_type_falls_back_to_wide_iscc_sum). The same worker
+also shows that the processing log keeps the upload's name to itself."""
 
 from __future__ import annotations
 
@@ -69,3 +70,24 @@ def test_the_job_takes_data_and_instance_code_from_the_stream(worker, tmp_path):
     wrong_size = streamed(b"x" * 10)
     assert (worker.submit(iscc_job, str(mine), False, None, (), wrong_size).result()
             == worker.submit(iscc_job, str(mine), False, None).result())
+
+
+@pytest.mark.parametrize(("suffix", "data"), [
+    ("gif", b"GIF89a" + b"\x00 not an image" * 8),  # exiv2 names the file it read
+    ("mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00 not a video" * 8),  # ffprobe's command line
+])
+def test_the_processing_log_never_names_the_upload(worker, tmp_path, suffix, data):
+    """A failure is logged for the operator, but without the job's path or the file name."""
+    upload = tmp_path / "job-dir-7q3" / f"Holiday-Anna-Berlin.{suffix}"
+    upload.parent.mkdir()
+    upload.write_bytes(data)
+    log_path = tmp_path / "processing.log"
+    from tests.workfns import iscc_job_logging_to
+
+    detail = worker.submit(iscc_job_logging_to, str(upload), str(log_path)).result()
+    assert detail == "ISCC processing error."
+    logged = log_path.read_text()
+    assert "ISCC processing failed" in logged
+    assert "<input>" in logged  # the library did name the file: it was replaced
+    assert "Holiday-Anna-Berlin" not in logged
+    assert "job-dir-7q3" not in logged

@@ -136,3 +136,24 @@ def nap_recording_pid(path: str, seconds: float) -> int:
     Path(path).write_text(str(os.getpid()))
     time.sleep(seconds)
     return os.getpid()
+
+
+def iscc_job_logging_to(path: str, log_path: str) -> str:
+    """The service's ISCC job with the processing log written to ``log_path``; the job's
+    client-safe detail (or ``"ok"``)."""
+    import logging
+
+    from plugins._processing.errors import ProcessingFailed
+    from plugins._processing.work import iscc_job
+
+    handler = logging.FileHandler(log_path)
+    logger = logging.getLogger("iscc_web.processing")
+    logger.addHandler(handler)
+    try:
+        iscc_job(path, False, None)
+    except ProcessingFailed as exc:
+        return exc.detail
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    return "ok"

@@ -98,12 +98,23 @@ def _dump(result: Any, granular: bool | None) -> dict[str, Any]:
     return data
 
 
-def _failed(exc: Exception, generic: str, what: str) -> ProcessingFailed:
+def _scrubbed(exc: Exception, *paths: str | Path) -> str:
+    """``repr(exc)`` for the log, without the job's paths (they hold the upload's file name)."""
+    text = repr(exc)
+    for path in sorted({str(p) for p in paths}, key=len, reverse=True):
+        text = text.replace(path, "<input>")
+    for path in paths:
+        if len(Path(path).name) > 3:
+            text = text.replace(Path(path).name, "<name>")
+    return text
+
+
+def _failed(exc: Exception, generic: str, what: str, *paths: str | Path) -> ProcessingFailed:
     """The client-safe error for an unexpected library failure (a missing tool is named)."""
     missing = find_cause(exc, ToolMissing)
     if missing is not None:
         return ProcessingFailed(missing.detail)
-    log.warning("%s failed: %r", what, exc)
+    log.warning("%s failed: %s", what, _scrubbed(exc, *paths))
     return ProcessingFailed(generic)
 
 
@@ -119,7 +130,7 @@ def _code_iscc(idk: Any, path: Path, semantic: bool, granular: bool | None,
     except idk.IsccUnsupportedMediatype as exc:
         raise ProcessingFailed(str(exc)) from None
     except Exception as exc:
-        raise _failed(exc, "ISCC processing error.", "ISCC processing") from None
+        raise _failed(exc, "ISCC processing error.", "ISCC processing", path) from None
     if result is None:
         raise ProcessingFailed("ISCC processing error.")
     return _dump(result, granular)
@@ -169,7 +180,7 @@ def extract_job(path: str) -> dict[str, str]:
         try:
             meta = idk.extract_metadata(Path(path))
         except Exception as exc:
-            log.info("metadata extraction failed: %r", exc)
+            log.info("metadata extraction failed: %s", _scrubbed(exc, path))
             raise ProcessingFailed("Failed to extract metadata.") from None
     if meta is None:
         raise ProcessingFailed("Failed to extract metadata.")
@@ -189,7 +200,8 @@ def embed_job(path: str, metadata: dict[str, Any], out_path: str) -> dict[str, A
         except idk.IsccUnsupportedMediatype as exc:
             raise ProcessingFailed(f"Failed to embed metadata: {exc}") from None
         except Exception as exc:
-            raise _failed(exc, "Failed to embed metadata.", "metadata embedding") from None
+            raise _failed(exc, "Failed to embed metadata.", "metadata embedding", path,
+                          out_path) from None
     if written is None or not Path(out_path).is_file():
         raise ProcessingFailed("Failed to embed metadata.")
     return iscc_job(out_path, None, None)

@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from tests.conftest import upload_headers
-from tests.iscc_fixtures import IMAGE_SAMPLE
+from tests.iscc_fixtures import IMAGE_SAMPLE, build_app, live_client, post_file, sample
+from tests.similar_fixtures import image_variants
 
 PODMAN = shutil.which("podman")
 pytestmark = pytest.mark.skipif(
@@ -154,6 +155,55 @@ def process_tree(root: int) -> dict[int, dict[str, str]]:
 def test_sample_image_gets_the_contract_iscc(server: tuple[str, str]) -> None:
     _, url = server
     assert upload_sample(url)["iscc"] == IMAGE_ISCC
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """The same service on the host (this checkout), the reference for what the image computes."""
+    with live_client(build_app(tmp_path_factory.mktemp("host") / "media")) as client:
+        yield client
+
+
+#: What the image's own parts compute: Tika's native image (documents), ffmpeg and fpcalc.
+MEDIA = ["text/demo.pdf", "text/demo.docx", "audio/demo.mp3", "video/demo.mp4"]
+
+
+@pytest.mark.parametrize("relative", MEDIA)
+def test_documents_audio_and_video_get_the_hosts_codes(server: tuple[str, str],
+                                                       host: httpx.Client, relative: str) -> None:
+    _, url = server
+    with httpx.Client(base_url=url, timeout=300) as client:
+        answer = post_file(client, sample(relative))
+    assert answer.status_code == 201, answer.text
+    expected = post_file(host, sample(relative))
+    assert expected.status_code == 201, expected.text
+    body, reference = answer.json(), expected.json()
+    assert body["mode"] == reference["mode"] == relative.split("/")[0]
+    assert (body["iscc"], body["units"]) == (reference["iscc"], reference["units"])
+
+
+def test_similar_group_finds_what_was_added(containers: Containers) -> None:
+    """iscc-search embedded in the image: the index lives in the volume, next to the media."""
+    token = uuid.uuid4().hex
+    name, url = containers.start(containers.volume(),
+                                 "--env", "ISCC_WEB_PLUGINS=media,iscc,explain,similar",
+                                 "--env", f"ISCC_WEB_INDEX_WRITE_TOKEN={token}")
+    original = sample("image/demo.jpg").read_bytes()
+    with httpx.Client(base_url=url, timeout=120) as client:
+        added = client.post("/api/v1/similar", content=original, params={"add": "true"},
+                            headers={**upload_headers("demo.jpg", None),
+                                     "Authorization": f"Bearer {token}"})
+        assert added.status_code == 201, added.text
+        found = client.post("/api/v1/similar", content=image_variants(original)["greyscale"],
+                            headers=upload_headers("grey.jpg", None))
+        assert found.status_code == 200, found.text
+        top = found.json()["matches"][0]
+        assert top["iscc_id"] == added.json()["iscc_id"]
+        assert top["types"]["CONTENT_IMAGE_V0"] >= 0.9
+        status = client.get("/api/v1/-/status").json()["similar"]
+    assert (status["backend"], status["entries"]) == ("usearch", 1)
+    listing = podman("exec", name, "ls", "/data/similar-index").stdout.split()
+    assert listing, "the index is not in the volume"
 
 
 def test_every_process_runs_as_non_root(server: tuple[str, str]) -> None:

@@ -107,7 +107,7 @@ async def _counted(response: httpx.Response, limit: int) -> AsyncGenerator[bytes
 
 
 async def _store(response: httpx.Response, url: str, limit: int,
-                 observer: UploadObserver | None) -> UploadMeta:
+                 observer: UploadObserver | None, keep_local: bool) -> UploadMeta:
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):  # asked for identity: the bytes must be the file
         raise UnprocessableEntity("The URL answered with an encoded body (Content-Encoding).")
@@ -120,17 +120,18 @@ async def _store(response: httpx.Response, url: str, limit: int,
     storage = runtime().counted_storage
     async with aclosing(_counted(response, limit)) as chunks:
         if observer is None:
-            await storage.save_upload(meta, chunks)
+            await storage.save_upload(meta, chunks, keep_local=keep_local)
         else:
-            await save_observed(storage, meta, chunks, observer)
+            await save_observed(storage, meta, chunks, observer, keep_local=keep_local)
     return meta
 
 
-async def fetch_upload(url: str, policy: FetchPolicy,
-                       observer: UploadObserver | None = None) -> UploadMeta:
+async def fetch_upload(url: str, policy: FetchPolicy, observer: UploadObserver | None = None,
+                       *, keep_local: bool = False) -> UploadMeta:
     """Fetch ``url`` (following at most ``policy.max_redirects``, each checked) into storage.
 
-    An ``observer`` sees every chunk while it is stored, as with a raw upload.
+    An ``observer`` sees every chunk while it is stored, and ``keep_local`` means what it means
+    for a raw upload (:func:`kernel.receive_upload`).
 
     Raises:
         BadRequest: the URL is not one the server will try.
@@ -154,7 +155,7 @@ async def fetch_upload(url: str, policy: FetchPolicy,
                     if not 200 <= response.status_code < 300:
                         raise UnprocessableEntity(
                             f"The URL answered {response.status_code}; nothing was fetched.")
-                    return await _store(response, current, limit, observer)
+                    return await _store(response, current, limit, observer, keep_local)
             except AddressRefused as exc:
                 raise UnprocessableEntity(
                     f"{'A redirect' if hop else 'The URL'} leads to {exc.reason} address, "
@@ -182,17 +183,18 @@ def wants_url_intake() -> bool:
 
 
 async def receive_upload_or_url(policy: FetchPolicy | None,
-                                observer: UploadObserver | None = None) -> UploadMeta:
+                                observer: UploadObserver | None = None, *,
+                                keep_local: bool = False) -> UploadMeta:
     """The request's file: a raw upload, or (with a ``policy``) the URL its JSON body names.
 
     Every request that is not a URL intake is a raw upload with today's checks (so a raw body
     without the file name header still gets 400).
     """
     if policy is None or not wants_url_intake():
-        return await receive_upload(observer)
+        return await receive_upload(observer, keep_local=keep_local)
     kernel = runtime().settings.kernel
     body = await read_json(request, limit=URL_BODY_LIMIT, idle_timeout=kernel.body_timeout)
-    return await fetch_upload(_url_of(body), policy, observer)
+    return await fetch_upload(_url_of(body), policy, observer, keep_local=keep_local)
 
 
 def fetch_policy(allow_networks: Sequence[str], timeout: float) -> FetchPolicy:

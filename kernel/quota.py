@@ -149,12 +149,13 @@ class QuotaStorage:
             counted[0] += len(chunk)
             yield chunk
 
-    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
+    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes], *,
+                          keep_local: bool = False) -> int:
         self.ledger.check_new_package(meta.user)
         counted = [0]
         try:
-            size = await self._inner.save_upload(meta, self._metered(meta.user, chunks,
-                                                                     counted))
+            size = await self._inner.save_upload(meta, self._metered(meta.user, chunks, counted),
+                                                 keep_local=keep_local)
             self.ledger.record(meta.media_id, meta.user, size)
             return size
         finally:

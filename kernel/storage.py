@@ -128,8 +128,13 @@ class Storage(Protocol):
     async def __aexit__(self, *exc_info: object) -> None:
         """Release the backend's resources when serving stops, also after a failure."""
 
-    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
+    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes], *,
+                          keep_local: bool = False) -> int:
         """Store a new package whose file is the stream ``chunks``; return its size.
+
+        ``keep_local``: the caller is about to process the file (``local_file``); a backend
+        that keeps files remotely may keep a local copy of the bytes as they stream, so that
+        processing needs no read-back. Local backends ignore it.
 
         Raises:
             InsufficientStorage: the backend could not write (disk full, store failing).

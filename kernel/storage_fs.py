@@ -94,7 +94,8 @@ class FileSystemStorage:
             pass
         self._publish_meta(meta)
 
-    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
+    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes], *,
+                          keep_local: bool = False) -> int:
         target = self._package(meta.media_id) / meta.clean_file_name
         iterator = chunks.__aiter__()
         head = bytearray()

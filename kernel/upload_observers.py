@@ -34,8 +34,8 @@ def _single(group: BaseExceptionGroup) -> BaseException:
 
 
 async def save_observed(storage: Storage, meta: UploadMeta, chunks: AsyncIterator[bytes],
-                        observer: UploadObserver) -> int:
-    """``storage.save_upload(meta, chunks)`` while ``observer`` sees every chunk.
+                        observer: UploadObserver, *, keep_local: bool = False) -> int:
+    """``storage.save_upload(meta, chunks, keep_local=...)`` while ``observer`` sees every chunk.
 
     Returns once both have seen the whole upload; raises what either raised.
     """
@@ -58,7 +58,7 @@ async def save_observed(storage: Storage, meta: UploadMeta, chunks: AsyncIterato
             nursery.start_soon(feed)
             tee = teed()
             try:
-                size = await storage.save_upload(meta, tee)
+                size = await storage.save_upload(meta, tee, keep_local=keep_local)
             finally:
                 await tee.aclose()  # type: ignore[attr-defined]
     except BaseExceptionGroup as group:

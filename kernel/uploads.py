@@ -70,10 +70,12 @@ def check_room(rt: Runtime, declared: str | None) -> None:
 
 
 
-async def receive_upload(observer: UploadObserver | None = None) -> UploadMeta:
+async def receive_upload(observer: UploadObserver | None = None, *,
+                         keep_local: bool = False) -> UploadMeta:
     """Stream the current request's body into a new package and return its record.
 
     An ``observer`` sees every chunk while it is stored (see :mod:`kernel.upload_observers`).
+    ``keep_local``: the route processes the file next (see ``Storage.save_upload``).
 
     Raises:
         BadRequest: bad headers or an empty body.
@@ -95,7 +97,8 @@ async def receive_upload(observer: UploadObserver | None = None) -> UploadMeta:
     chunks = body_chunks(request, limit=kernel.max_upload_size, idle_timeout=kernel.body_timeout)
     async with aclosing(chunks):
         if observer is None:
-            await rt.counted_storage.save_upload(meta, chunks)
+            await rt.counted_storage.save_upload(meta, chunks, keep_local=keep_local)
         else:
-            await save_observed(rt.counted_storage, meta, chunks, observer)
+            await save_observed(rt.counted_storage, meta, chunks, observer,
+                                keep_local=keep_local)
     return meta

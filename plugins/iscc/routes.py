@@ -81,7 +81,7 @@ async def create_iscc() -> Any:
     if semantic and not modes and not own.semantic_fallback:
         raise UnprocessableEntity(SEMANTIC_UNAVAILABLE)
     hashed = StreamedSum()  # Data- and Instance-Code hashed while the body streams in
-    meta = await receive_upload_or_url(own.fetch_policy(), hashed)
+    meta = await receive_upload_or_url(own.fetch_policy(), hashed, keep_local=True)
     work = functools.partial(_created, meta, semantic, granular, modes, hashed,
                              own.semantic_fallback, media_url(meta.media_id))
     return await run_upload_job(meta, work, location=media_location(meta.media_id),

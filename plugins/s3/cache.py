@@ -3,6 +3,13 @@
 Each instance owns one directory under ``cache_dir`` and holds an exclusive ``flock`` on a
 lock file inside it while it runs; at start-up, directories whose lock can be taken belong
 to instances that died and are removed. Several instances may share one ``cache_dir``.
+
+Two kinds of files share the byte bound: **slots**, copies read back from the store for a job
+(:meth:`StagingCache.slot`), and **local copies** written while an upload streams to the store
+(:meth:`StagingCache.begin_copy`), kept until the job that asked for them takes them
+(:meth:`StagingCache.take`) so that processing a fresh upload never reads it back. A local
+copy is an optimisation only: it is dropped when it does not fit, when the disk fails, when a
+slot needs its room, or when no job took it within :data:`KEEP_SECONDS`.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +35,8 @@ log = logging.getLogger("iscc_web.storage.s3")
 
 LOCK_NAME = ".lock"
 INSTANCE_PREFIX = "instance-"
+#: Seconds a finished local copy waits for its job before it is dropped.
+KEEP_SECONDS = 120.0
 
 
 def default_cache_dir() -> Path:
@@ -42,6 +53,56 @@ def _remove_dead_instances(root: Path) -> None:
         except OSError:
             pass  # no lock file: a half-created or foreign directory of ours
         shutil.rmtree(entry, ignore_errors=True)
+
+
+class LocalCopy:
+    """The local copy of one upload, written part by part while the upload streams to the store.
+
+    Best effort: :meth:`write` never fails the upload. When the cache has no room or the disk
+    fails, the copy is abandoned (its bytes released) and the job reads the store instead.
+    """
+
+    def __init__(self, cache: StagingCache, directory: Path, name: str):
+        self._cache = cache
+        self.directory = directory
+        self.path = directory / name
+        self.reserved = 0
+        self.abandoned = False
+
+    async def write(self, offset: int, data: bytes) -> None:
+        """Put ``data`` at ``offset`` (parts may arrive in any order, also concurrently)."""
+        if self.abandoned or not data:
+            return
+        if not self._cache.reserve_now(len(data)):
+            log.info("upload not kept locally: the staging cache is full")
+            self.discard()
+            return
+        self.reserved += len(data)
+        try:
+            await trio.to_thread.run_sync(self._pwrite, offset, data)
+        except OSError as exc:
+            if not self.abandoned:
+                log.warning("upload not kept locally: %s", exc.strerror)
+            self.discard()
+
+    def _pwrite(self, offset: int, data: bytes) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.pwrite(fd, view, offset)
+                view, offset = view[written:], offset + written
+        finally:
+            os.close(fd)
+
+    def discard(self) -> None:
+        """Remove the copy and release its bytes (synchronous: also runs when cancelled)."""
+        if self.abandoned:
+            return
+        self.abandoned = True
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self._cache.release(self.reserved, files=1)
+        self.reserved = 0
 
 
 class StagingCache:
@@ -62,6 +123,9 @@ class StagingCache:
         self._freed = trio.Event()
         self._dir: Path | None = None
         self._lock: IO[bytes] | None = None
+        #: Finished local copies by media id, oldest first, with the time they were kept.
+        self._kept: OrderedDict[str, tuple[LocalCopy, float]] = OrderedDict()
+        self.keep_seconds = KEEP_SECONDS
 
     def open(self) -> None:
         """Create this instance's directory (synchronous: call it from a thread)."""
@@ -73,6 +137,7 @@ class StagingCache:
         self._dir, self._lock = own, lock
 
     def close(self) -> None:
+        self._kept.clear()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -80,9 +145,70 @@ class StagingCache:
             self._lock.close()
             self._lock = None
 
+    def _new_directory(self) -> Path:
+        if self._dir is None:
+            raise RuntimeError("the staging cache is not open")
+        work = self._dir / secrets.token_hex(8)
+        os.mkdir(work)
+        return work
+
+    def _evict_kept(self, size: int) -> None:
+        """Drop expired local copies, then the oldest ones until ``size`` more bytes fit."""
+        limit = time.monotonic() - self.keep_seconds
+        while self._kept:
+            media_id, (copy, kept_at) = next(iter(self._kept.items()))
+            if kept_at > limit and self.used + size <= self.max_bytes:
+                return
+            del self._kept[media_id]
+            copy.discard()
+
+    def reserve_now(self, size: int) -> bool:
+        """Reserve ``size`` bytes without waiting (dropping kept copies for room if that helps)."""
+        kept = sum(copy.reserved for copy, _ in self._kept.values())
+        if self.used - kept + size > self.max_bytes:
+            self._evict_kept(0)
+            return False
+        self._evict_kept(size)
+        if self.used + size > self.max_bytes:
+            return False
+        self.used += size
+        return True
+
+    def release(self, size: int, files: int = 0) -> None:
+        self.used -= size
+        self.staged -= files
+        self._freed.set()
+        self._freed = trio.Event()
+
+    def begin_copy(self, name: str) -> LocalCopy:
+        """A new, empty local copy of an upload named ``name`` (see :class:`LocalCopy`)."""
+        copy = LocalCopy(self, self._new_directory(), name)
+        self.staged += 1
+        return copy
+
+    def keep(self, media_id: str, copy: LocalCopy) -> None:
+        """Hold a finished local copy until :meth:`take` (or expiry, or a need for room)."""
+        self._evict_kept(0)
+        if not copy.abandoned:
+            self._kept[media_id] = (copy, time.monotonic())
+
+    def take(self, media_id: str) -> LocalCopy | None:
+        """The kept local copy of ``media_id``, now the caller's to :meth:`LocalCopy.discard`."""
+        self._evict_kept(0)
+        kept = self._kept.pop(media_id, None)
+        return None if kept is None else kept[0]
+
+    def drop(self, media_id: str) -> None:
+        """Discard the kept local copy of ``media_id``, if any (its package is gone)."""
+        kept = self._kept.pop(media_id, None)
+        if kept is not None:
+            kept[0].discard()
+
     @asynccontextmanager
     async def slot(self, size: int) -> AsyncIterator[Path]:
         """Reserve ``size`` bytes and a fresh directory; both are released on exit.
+
+        Kept local copies make room first; then the slot waits for jobs to finish.
 
         Raises:
             InsufficientStorage: ``size`` exceeds the whole cache.
@@ -94,19 +220,20 @@ class StagingCache:
             log.error("a file of %d bytes exceeds cache_max_bytes", size)
             raise InsufficientStorage("The file is too large to be processed.")
         with trio.move_on_after(self.wait):
-            while self.used + size > self.max_bytes:
+            while True:
+                self._evict_kept(size)
+                if self.used + size <= self.max_bytes:
+                    break
                 await self._freed.wait()
         if self.used + size > self.max_bytes:
             raise ServiceUnavailable()
         self.used += size
         self.staged += 1
-        work = self._dir / secrets.token_hex(8)
         try:
-            os.mkdir(work)
-            yield work
+            work = self._new_directory()
+            try:
+                yield work
+            finally:
+                shutil.rmtree(work, ignore_errors=True)  # synchronous: also runs when cancelled
         finally:
-            shutil.rmtree(work, ignore_errors=True)  # synchronous: also runs when cancelled
-            self.used -= size
-            self.staged -= 1
-            self._freed.set()
-            self._freed = trio.Event()
+            self.release(size, files=1)

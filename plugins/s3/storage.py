@@ -8,6 +8,13 @@ create the same id; the file follows, the meta record is written last, and only 
 makes a package visible. Whatever fails or is cancelled after the claim removes every object
 of the package in a shielded, time-bounded cleanup; cleanups the store refused are retried
 before the next upload and by the sweeper.
+
+An upload saved with ``keep_local`` is also written to the local staging cache while it
+streams to the store, and the next ``local_file`` of it takes that copy instead of reading the
+file back. A result sidecar for a package this instance created within
+:data:`KNOWN_SECONDS` is written without first asking the store whether the package still
+exists: the answer could be stale a moment later anyway, and a sidecar left under a package
+another instance deleted meanwhile is invisible (no meta record) and swept with its prefix.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ from plugins.s3.upload import CLEANUP_TIMEOUT, ObjectUpload, file_chunks
 log = logging.getLogger("iscc_web.storage.s3")
 
 MEDIA_ID = re.compile(r"[a-v0-9]{13}")
+#: Seconds after creating a package during which this instance takes it to exist (see above).
+KNOWN_SECONDS = 300.0
 
 
 class S3Storage:
@@ -58,6 +67,7 @@ class S3Storage:
         self.cache = StagingCache(root, settings.cache_max_bytes, settings.cache_wait)
         self.orphans: set[str] = set()
         self._owners: dict[str, str] = {}  # media id -> owner, for usage()
+        self._created: dict[str, float] = {}  # media id -> when this instance created it
         self._ops: S3Ops | None = None
 
     @property
@@ -120,27 +130,47 @@ class S3Storage:
             log.error("media id collision on claim; the client may retry")
             raise ServiceUnavailable(retry_after=1) from None
 
-    async def _create(self, meta: UploadMeta,
-                      fill: Callable[[ObjectUpload], Awaitable[int]]) -> int:
+    async def _create(self, meta: UploadMeta, fill: Callable[[ObjectUpload], Awaitable[int]],
+                      keep_local: bool = False) -> int:
         """Claim the id, let ``fill`` write the file, publish the meta; clean up on failure."""
         await self._claim(meta.media_id)
         if self.orphans:
             await self._retry_orphans()
+        copy = self.cache.begin_copy(meta.clean_file_name) if keep_local else None
         upload = ObjectUpload(self.ops, self._file_key(meta), part_size=self.settings.part_size,
                               concurrency=self.settings.upload_concurrency,
-                              content_type=meta.content_type)
+                              content_type=meta.content_type, copy=copy)
         try:
             size = await fill(upload)
             await self.ops.call("put_object", Key=self._key(meta.media_id,
                                                             f"{meta.media_id}.meta.json"),
                                 Body=meta.to_json(), ContentType="application/json")
-            return size
         except BaseException:
+            if copy is not None:
+                copy.discard()
             await self._cleanup(meta.media_id)
             raise
+        self._remember_created(meta.media_id)
+        if copy is not None:
+            self.cache.keep(meta.media_id, copy)
+        return size
 
-    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes]) -> int:
-        return await self._create(meta, lambda upload: upload.write(chunks))
+    def _remember_created(self, media_id: str) -> None:
+        now = time.monotonic()
+        self._created[media_id] = now
+        while True:  # forget the oldest entries once they are out of the window
+            oldest, at = next(iter(self._created.items()))
+            if now - at <= KNOWN_SECONDS:
+                return
+            del self._created[oldest]
+
+    def _forget(self, media_id: str) -> None:
+        self._created.pop(media_id, None)
+        self.cache.drop(media_id)
+
+    async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes], *,
+                          keep_local: bool = False) -> int:
+        return await self._create(meta, lambda upload: upload.write(chunks), keep_local)
 
     async def save_file(self, meta: UploadMeta, source: Path) -> int:
         async def fill(upload: ObjectUpload) -> int:
@@ -192,6 +222,15 @@ class S3Storage:
 
     @asynccontextmanager
     async def local_file(self, meta: UploadMeta) -> AsyncIterator[Path]:
+        copy = self.cache.take(meta.media_id)
+        if copy is not None and copy.path.name == meta.clean_file_name:
+            try:
+                yield copy.path
+            finally:
+                copy.discard()
+            return
+        if copy is not None:
+            copy.discard()
         size = await self.file_size(meta)
         async with self.cache.slot(size) as work:
             target = work / meta.clean_file_name
@@ -202,10 +241,13 @@ class S3Storage:
             yield target
 
     async def put_sidecar(self, media_id: str, suffix: str, data: bytes) -> None:
-        try:
-            await self.ops.call("head_object", Key=self._key(media_id, f"{media_id}.meta.json"))
-        except ObjectMissing:
-            raise NotFound("File metadata not found") from None
+        created = self._created.get(media_id)
+        if created is None or time.monotonic() - created > KNOWN_SECONDS:
+            try:
+                await self.ops.call("head_object",
+                                    Key=self._key(media_id, f"{media_id}.meta.json"))
+            except ObjectMissing:
+                raise NotFound("File metadata not found") from None
         await self.ops.call("put_object", Key=self._key(media_id, f"{media_id}.{suffix}"),
                             Body=data)
 
@@ -221,6 +263,7 @@ class S3Storage:
 
     async def _remove(self, media_id: str) -> bool:
         """Delete every object of a package, the meta record first (it disappears at once)."""
+        self._forget(media_id)
         keys = [obj["Key"] for obj in await self.ops.list_keys(self._package(media_id))]
         if not keys:
             self.orphans.discard(media_id)

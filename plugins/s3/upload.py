@@ -2,18 +2,22 @@
 
 At most ``concurrency`` parts are in flight while the next one fills, so an upload holds
 ``(concurrency + 1) x part_size`` bytes at most, whatever its size. On any failure or
-cancellation the multipart upload is aborted (the caller removes the other objects).
+cancellation the multipart upload is aborted (the caller removes the other objects). With a
+:class:`~plugins.s3.cache.LocalCopy`, each part is also written to local disk on its way.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from plugins.s3.ops import ObjectMissing, S3Ops, store_error
+
+if TYPE_CHECKING:
+    from plugins.s3.cache import LocalCopy
 
 log = logging.getLogger("iscc_web.storage.s3")
 
@@ -40,15 +44,18 @@ class ObjectUpload:
         part_size: bytes per part (and the single-PUT threshold).
         concurrency: parts uploaded at once.
         content_type: stored as the object's ``Content-Type``.
+        copy: where the bytes are also written locally, or ``None``.
     """
 
     def __init__(self, ops: S3Ops, key: str, *, part_size: int, concurrency: int,
-                 content_type: str = "application/octet-stream"):
+                 content_type: str = "application/octet-stream",
+                 copy: LocalCopy | None = None):
         self.ops = ops
         self.key = key
         self.part_size = part_size
         self.concurrency = concurrency
         self.content_type = content_type or "application/octet-stream"
+        self.copy = copy
         self.upload_id: str | None = None
         self._etags: dict[int, str] = {}
 
@@ -87,7 +94,10 @@ class ObjectUpload:
                 await slots.acquire()
                 nursery.start_soon(self._part, part_number, part, slots)
         if self.upload_id is None:
-            await self.ops.call("put_object", Key=self.key, Body=bytes(buffer),
+            body = bytes(buffer)
+            if self.copy is not None:
+                await self.copy.write(0, body)
+            await self.ops.call("put_object", Key=self.key, Body=body,
                                 ContentType=self.content_type)
             return size
         if buffer or part_number == 0:
@@ -107,6 +117,8 @@ class ObjectUpload:
 
     async def _part(self, number: int, data: bytes, slots: trio.Semaphore) -> None:
         try:
+            if self.copy is not None:
+                await self.copy.write((number - 1) * self.part_size, data)
             answer = await self.ops.call("upload_part", Key=self.key, UploadId=self.upload_id,
                                          PartNumber=number, Body=data)
             self._etags[number] = answer["ETag"]

@@ -148,7 +148,7 @@ async def find_similar() -> Any:
     if add:
         require_write_token()
     hashed = StreamedSum()  # Data- and Instance-Code hashed while the body streams in
-    meta = await receive_upload(hashed)
+    meta = await receive_upload(hashed, keep_local=True)
     work = functools.partial(_find, meta, hashed, limit, add)
     return await run_upload_job(meta, work, location=None, status=201 if add else 200,
                                 keep=False)

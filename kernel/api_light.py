@@ -4,10 +4,11 @@ Every public name imported here is part of the API (stated once, by its import);
 imports this module eagerly.
 """
 
+from kernel.causes import find_cause
 from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
 from kernel.hookspecs import hookimpl
 from kernel.openapi import KERNEL_TAGS, spec_fragment
-from kernel.sandbox import run_tool
+from kernel.sandbox_worker import run_tool
 from kernel.storage import (
     Storage,
     UploadMeta,

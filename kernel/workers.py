@@ -82,8 +82,8 @@ def run_initializers(initializers: Sequence[Callable[[], None]], niceness: int =
                      confine: Callable[[], None] | None = None) -> None:
     """Start a worker process: confine it, lower its priority, then run each plugin's initialiser.
 
-    ``confine`` is the backend's sandbox set-up (:func:`kernel.sandbox.enter_worker`), run before
-    any plugin code.
+    ``confine`` is the backend's sandbox set-up (:func:`kernel.sandbox_worker.enter_worker`),
+    run before any plugin code.
 
     Workers ignore SIGINT and SIGTERM: a Ctrl+C or a service manager signals the whole process
     group, but the server decides when its workers stop (it drains them on shutdown and kills

@@ -18,13 +18,8 @@ import trio_parallel
 from kernel.config import Settings
 from kernel.errors import JobTimeout, JobTooComplex, ServiceUnavailable
 from kernel.hookspecs import hookimpl
-from kernel.sandbox import (
-    JobRoot,
-    ResourceLimitHit,
-    enter_worker,
-    run_in_job,
-    should_retire,
-)
+from kernel.sandbox import JobRoot
+from kernel.sandbox_worker import ResourceLimitHit, enter_worker, run_in_job, should_retire
 from kernel.workers import Job, Workers, run_initializers, worker_count
 
 log = logging.getLogger("iscc_web.workers")
@@ -46,9 +41,10 @@ STARTUP_TIMEOUT = 120.0
 class TrioParallelWorkers:
     """A trio-parallel worker context with admission control, retries and a time limit.
 
-    Every job runs sandboxed (:mod:`kernel.sandbox`): in a private directory under
-    ``work_path``, in a worker that leads its own session under ``memory_limit``; a job that
-    times out, is cancelled or kills its worker has the worker's whole session killed.
+    Every job runs sandboxed (:mod:`kernel.sandbox`, :mod:`kernel.sandbox_worker`): in a
+    private directory under ``work_path``, in a worker that leads its own session under
+    ``memory_limit``; a job that times out, is cancelled or kills its worker has the
+    worker's whole session killed.
     """
 
     def __init__(self, *, max_workers: int, max_queue: int, timeout: float,

@@ -42,7 +42,7 @@ def spawn_sleepers(count: int, seconds: int) -> list[int]:
     """Start ``count`` confined tools (``sleep``) that outlive this job unless it is ended."""
     import subprocess
 
-    from kernel.sandbox import tool_spawn_options
+    from kernel.sandbox_worker import tool_spawn_options
 
     pids = []
     for _ in range(count):
@@ -103,7 +103,7 @@ def die_after_spawning(marker: str, seconds: int, confined: bool) -> None:
     """Start a ``sleep`` (as a confined tool, or as a plain child), note its pid, then die."""
     import subprocess
 
-    from kernel.sandbox import tool_spawn_options
+    from kernel.sandbox_worker import tool_spawn_options
 
     options = tool_spawn_options() if confined else {}
     proc = subprocess.Popen(["sleep", str(seconds)], **options)
@@ -116,7 +116,7 @@ def spawn_and_wait(marker: str, seconds: int) -> None:
     """Run a confined ``sleep``; note "<worker pid> <tool pid>" once it runs."""
     import subprocess
 
-    from kernel.sandbox import tool_spawn_options
+    from kernel.sandbox_worker import tool_spawn_options
 
     proc = subprocess.Popen(["sleep", str(seconds)], **tool_spawn_options())
     Path(marker + ".tmp").write_text(f"{os.getpid()} {proc.pid}")

@@ -17,7 +17,7 @@ import warnings
 import zipfile
 from typing import IO, Any
 
-from plugins._processing.errors import find_cause
+from kernel import find_cause
 
 #: The client-facing answer to a file that exceeds a decode limit.
 TOO_COMPLEX = "File too complex to process."

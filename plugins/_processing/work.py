@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kernel import find_cause
 from plugins._processing import limits
 from plugins._processing.capabilities import MODE_TOOLS
-from plugins._processing.errors import ProcessingFailed, ToolMissing, find_cause
+from plugins._processing.errors import ProcessingFailed, ToolMissing
 
 log = logging.getLogger("iscc_web.processing")
 
@@ -101,8 +102,8 @@ def _dump(result: Any, granular: bool | None) -> dict[str, Any]:
 def _scrubbed(exc: Exception, *paths: str | Path) -> str:
     """``repr(exc)`` for the log, without the job's paths (they hold the upload's file name)."""
     text = repr(exc)
-    for path in sorted({str(p) for p in paths}, key=len, reverse=True):
-        text = text.replace(path, "<input>")
+    for full in sorted({str(p) for p in paths}, key=len, reverse=True):
+        text = text.replace(full, "<input>")
     for path in paths:
         if len(Path(path).name) > 3:
             text = text.replace(Path(path).name, "<name>")

@@ -5,19 +5,13 @@ it expires (and is deleted) with the package. The instance that runs a job rewri
 record on every state change (``seq`` counts the changes; it is the event id clients see) and
 renews its lease every third of ``job_lease`` seconds. A reader that finds a record still
 queued or processing after its lease ran out reports it failed: the instance running it died.
-
-Job ids are the media id followed by 64 random bits (26 characters of lowercase base32hex);
-the record holds the whole id, so knowing the media id alone finds no job.
+The record and job ids are :mod:`kernel.job_record`.
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
-import json
 import logging
-import re
-import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -27,92 +21,28 @@ import attrs
 import trio
 
 from kernel.errors import HttpError, NotFound, ServiceUnavailable, problem_body
+from kernel.job_record import (
+    DONE,
+    FAILED,
+    PROCESSING,
+    QUEUED,
+    SIDECAR,
+    JobRecord,
+    media_id_of,
+    new_job_id,
+)
 from kernel.storage import Storage, UploadMeta
 
 log = logging.getLogger("iscc_web.jobs")
 
-SIDECAR = "job.json"
-QUEUED, PROCESSING, DONE, FAILED = "queued", "processing", "done", "failed"
-TERMINAL = frozenset({DONE, FAILED})
-JOB_ID = re.compile(r"[a-v0-9]{26}")
 #: Seconds a stopping server gives a job to record that it did not finish.
 STOP_GRACE = 5.0
-DIED = ("The server processing this job stopped before it finished; submit the file again.")
 STOPPED = "The server stopped before this job finished; submit the file again."
 
 #: ``await progress("phase name")`` reports what a running job is doing.
 Progress = Callable[[str], Awaitable[None]]
 #: A job's work: returns the success body, raises :class:`HttpError` for a client-safe failure.
 Work = Callable[[Progress], Awaitable[dict[str, Any]]]
-
-_BASE32HEX = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
-                             b"0123456789abcdefghijklmnopqrstuv")
-
-
-def new_job_id(media_id: str) -> str:
-    """The media id followed by 64 bits from the CSPRNG, in the media id's alphabet."""
-    token = base64.b32encode(secrets.token_bytes(8)).translate(_BASE32HEX).decode()
-    return media_id + token.rstrip("=")
-
-
-def media_id_of(job_id: str) -> str:
-    """The media id inside a job id. Raises: NotFound for anything that is not a job id."""
-    if not JOB_ID.fullmatch(job_id):
-        raise NotFound("No such job.")
-    return job_id[:13]
-
-
-@attrs.frozen(kw_only=True)
-class JobRecord:
-    """One job's state as stored (``<media_id>.job.json``). Times are Unix seconds."""
-
-    job_id: str
-    media_id: str
-    status: str
-    phase: str
-    queued_ahead: int = 0
-    seq: int = 1
-    created: float
-    finished: float | None = None
-    lease_until: float
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
-
-    def to_json(self) -> bytes:
-        return json.dumps(attrs.asdict(self)).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> JobRecord:
-        raw = json.loads(data)
-        names = {f.name for f in attrs.fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in names})
-
-    def as_seen(self, now: float) -> JobRecord:
-        """This record as a reader reports it: failed once an unfinished job's lease ran out."""
-        if self.terminal or now <= self.lease_until:
-            return self
-        return attrs.evolve(self, status=FAILED, phase=FAILED, seq=self.seq + 1,
-                            queued_ahead=0, finished=self.lease_until,
-                            error=problem_body(503, DIED))
-
-    def view(self, now: float) -> dict[str, Any]:
-        """The public body of ``GET /jobs/{job_id}`` (and of each event)."""
-        end = self.finished if self.finished is not None else now
-        body: dict[str, Any] = {
-            "job_id": self.job_id, "media_id": self.media_id, "status": self.status,
-            "phase": self.phase, "queued_ahead": self.queued_ahead,
-            "elapsed_s": round(max(0.0, end - self.created), 3),
-        }
-        if self.result is not None:
-            body["result"] = self.result
-        if self.error is not None:
-            body["error"] = self.error
-        return body
-
 
 class _Job:
     """A job this instance runs: its latest record and what waits on it."""

@@ -21,7 +21,8 @@ from kernel.config import Settings
 from kernel.context import API_PREFIX, runtime
 from kernel.errors import NotFound, problem_response
 from kernel.hookspecs import hookimpl
-from kernel.jobs import DONE, JobBoard, JobRecord, Progress, Work, media_id_of
+from kernel.job_record import DONE, JobRecord, media_id_of
+from kernel.jobs import JobBoard, Progress, Work
 from kernel.prefer import parse_prefer
 from kernel.privacy import open_package
 from kernel.storage import UploadMeta

@@ -20,7 +20,7 @@ import trio
 
 import tests.jobs_plugin as jobs_plugin
 from kernel import create_app
-from kernel.jobs import JOB_ID, new_job_id
+from kernel.job_record import JOB_ID, new_job_id
 from kernel.prefer import parse_prefer
 from tests.conftest import serve_live, upload_headers
 from tests.iscc_fixtures import threaded_server

@@ -22,6 +22,8 @@ import pytest
 import trio
 
 from tests.conftest import serve_live
+from tests.iscc_fixtures import PNG_SAMPLE
+from tests.url_origin import running_origin
 
 ROOT = Path(__file__).resolve().parents[1]
 SPA = ROOT / "spa"
@@ -60,6 +62,7 @@ STEPS = [
     "8 no horizontal overflow on phones down to 320 px",
     "10 footer links, tap targets, touch wording, dark mode",
     "9 feed: collapse, export JSON and CSV, kept across a reload, clear all",
+    "from URL: the server fetches it as a job, same ISCC as the API",
     "without JavaScript",
     "no console errors",
 ]
@@ -104,6 +107,8 @@ async def _run_browser(tmp: Path) -> dict[str, Any]:
                 "log_level": "WARNING",
             },
             "plugin": {
+                # the origin below is on loopback, which the SSRF guard refuses by default
+                "iscc": {"url_allow_networks": ["127.0.0.0/8"]},
                 "ui": {
                     "semantic_default": True,
                     "source_url": SOURCE_URL,
@@ -122,7 +127,14 @@ async def _run_browser(tmp: Path) -> dict[str, Any]:
         "chromium": CHROMIUM,
         "sourceUrl": SOURCE_URL,
         "imprintUrl": IMPRINT_URL,
+        "urlSample": str(PNG_SAMPLE),
     }
+    with running_origin() as origin:
+        config["originUrl"] = origin.url
+        return await _run_script(app, config, tmp)
+
+
+async def _run_script(app: Any, config: dict[str, Any], tmp: Path) -> dict[str, Any]:
     async with serve_live(app) as url:
         config["baseUrl"] = url
         config_file = tmp / "e2e.json"

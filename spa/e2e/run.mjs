@@ -434,6 +434,43 @@ await step('503 busy: message with Retry-After, then try again', async () => {
 
 await reviewSteps({ page, context, browser, cdp, base, config, shots, step, cards, cardByLabel, expand, waitStatus, selectTab, ensureToggles, image, sample, info })
 
+await step('from URL: the server fetches it as a job, same ISCC as the API', async () => {
+  // The origin is a real HTTP server on another loopback address, allowed for this server
+  // by url_allow_networks; the app sends {"url"} with Prefer: respond-async and follows the
+  // job's server-sent events to its result.
+  await selectTab('Media file')
+  await ensureToggles({ semantic: false, granular: false })
+  const streams = []
+  const onRequest = (request) => {
+    if (/\/api\/v1\/jobs\/[a-v0-9]{26}\/events$/.test(request.url())) streams.push(request.url())
+  }
+  page.on('request', onRequest)
+  await page.evaluate(() => {
+    window.__pills = []
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[data-testid=status]')) {
+        const text = el.textContent.trim()
+        if (window.__pills.at(-1) !== text) window.__pills.push(text)
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true })
+  })
+  try {
+    await page.locator('#url-input').fill(`${config.originUrl}/samples/image/demo.png`)
+    await page.getByRole('button', { name: 'Fetch' }).click()
+    const card = cardByLabel('demo.png')
+    const status = await waitStatus(card, ['done', 'failed'])
+    assert(status === 'done', `URL card ended ${status}: ${await card.innerText()}`)
+    const shown = (await card.getByTestId('iscc').innerText()).trim()
+    const direct = await apiIscc(readFileSync(config.urlSample), 'demo.png', 'image/png', 'semantic=false&granular=false')
+    assert(shown === direct.iscc, `browser shows ${shown}, API returns ${direct.iscc}`)
+    assert(streams.length === 1, `one event stream followed: ${streams.join(', ')}`)
+    await card.screenshot({ path: join(shots, '11b-from-url.png') })
+    return { iscc: shown, pills: await page.evaluate(() => window.__pills), stream: streams[0] }
+  } finally {
+    page.off('request', onRequest)
+  }
+})
+
 await step('without JavaScript', async () => {
   const plain = await browser.newContext({ javaScriptEnabled: false })
   const noJs = await plain.newPage()

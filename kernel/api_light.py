@@ -5,7 +5,8 @@ imports this module eagerly.
 """
 
 from kernel.causes import find_cause
-from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec, parse_bool
+from kernel.config import ConfigError, KernelSettings, Settings, SettingsSpec
+from kernel.config_load import parse_bool
 from kernel.hookspecs import hookimpl
 from kernel.openapi import KERNEL_TAGS, spec_fragment
 from kernel.sandbox_worker import run_tool

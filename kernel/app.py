@@ -15,13 +15,8 @@ from werkzeug.routing import BaseConverter
 
 from kernel.asgi import BackpressureHTTPConnection, StreamingRequest, ambiguous_framing
 from kernel.compress import install_compression
-from kernel.config import (
-    ConfigError,
-    Settings,
-    load_kernel_settings,
-    load_plugin_settings,
-    load_raw_config,
-)
+from kernel.config import ConfigError, Settings
+from kernel.config_load import load_kernel_settings, load_plugin_settings, load_raw_config
 from kernel.context import EXTENSION, Runtime, current_actor
 from kernel.cors import install_cors
 from kernel.errors import BadRequest, HttpError, install_error_handlers

@@ -6,35 +6,26 @@ embedded (``index_uri``, one process) or its server (``index_url``, several inst
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from kernel import ConfigError, Settings, SettingsSpec, hookimpl
-from plugins._contract import contract_fragment
-from plugins._processing.settings import shared_processing
-from plugins._processing.work import init_worker
-from plugins.similar.settings import SimilarSettings
+from kernel import ConfigError, Settings, hookimpl
+from plugins._processing.group import ProcessingGroup
+from plugins.similar.settings import SECTION, SimilarSettings
 
 if TYPE_CHECKING:
     from quart import Blueprint, Quart
 
-SECTION = "similar"
 #: Seconds the status report waits for the index's entry count.
 STATUS_TIMEOUT = 2.0
 MISSING = ("plugin 'similar' is enabled but iscc-search is not installed: "
            "pip install -e \".[search]\" (or remove 'similar' from [kernel] plugins)")
 
-
-@hookimpl
-def register_settings() -> SettingsSpec:
-    return SettingsSpec(SECTION, SimilarSettings, "ISCC_WEB_")
-
-
-@hookimpl
-def worker_init(settings: Settings) -> Callable[[], None]:
-    return functools.partial(init_worker, shared_processing(settings).worker_config())
+group = ProcessingGroup(SECTION, SimilarSettings, "plugins.similar.routes")
+register_settings = group.register_settings
+worker_init = group.worker_init
+openapi_spec = group.openapi_spec
 
 
 @hookimpl
@@ -43,14 +34,7 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
 
     if not search_installed():
         raise ConfigError(MISSING)
-    from plugins.similar.routes import blueprint
-
-    return [blueprint]
-
-
-@hookimpl
-def openapi_spec(settings: Settings) -> dict:
-    return contract_fragment(SECTION, settings)
+    return group.register_blueprints(settings)
 
 
 @hookimpl

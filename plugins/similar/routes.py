@@ -38,9 +38,8 @@ from plugins._schema.similar import (
 )
 from plugins.similar import entries
 from plugins.similar.index import SimilarIndex
-from plugins.similar.settings import SimilarSettings
+from plugins.similar.settings import SECTION, SimilarSettings
 
-SECTION = "similar"
 EXTENSION = "iscc_web.similar"
 blueprint = Blueprint(SECTION, __name__, url_prefix=API_PREFIX)
 

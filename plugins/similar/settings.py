@@ -10,6 +10,8 @@ import attrs
 
 from plugins._processing.settings import ProcessingSettings
 
+#: This group's table in plugins.toml, ``[plugin.similar]``.
+SECTION = "similar"
 #: iscc-search's rule for index names.
 INDEX_NAME = re.compile(r"^[a-z][a-z0-9]{0,31}$")
 #: Index backends of iscc-search that run inside this process.

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kernel import Settings, SettingsSpec, hookimpl
-from plugins._contract import contract_fragment
+from kernel import hookimpl
 from plugins._processing.capabilities import semantic_modes
+from plugins._processing.group import ProcessingGroup
 from plugins._processing.settings import shared_processing
 from plugins.simprint.settings import SECTION, SimprintSettings
 from plugins.simprint.work import init_worker
 
 if TYPE_CHECKING:
-    from quart import Blueprint, Quart
+    from quart import Quart
 
-
-
-@hookimpl
-def register_settings() -> SettingsSpec:
-    return SettingsSpec(SECTION, SimprintSettings, "ISCC_WEB_")
-
-
-@hookimpl
-def worker_init(settings: Settings) -> Callable[[], None]:
-    return functools.partial(init_worker, shared_processing(settings).worker_config())
-
-
-@hookimpl
-def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
-    from plugins.simprint.routes import blueprint
-
-    return [blueprint]
-
-
-@hookimpl
-def openapi_spec(settings: Settings) -> dict:
-    return contract_fragment(SECTION, settings)
+group = ProcessingGroup(SECTION, SimprintSettings, "plugins.simprint.routes", init=init_worker)
+register_settings = group.register_settings
+worker_init = group.worker_init
+register_blueprints = group.register_blueprints
+openapi_spec = group.openapi_spec
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """Run every benchmark and print its figures: ``python -m bench`` (or ``make bench``).
 
-``python -m bench NAME [args]`` runs one (upload, explain, iscc, mix, sum, s3, similar,
+``python -m bench NAME [args]`` runs one (upload, explain, ops, iscc, mix, sum, s3, similar,
 container, jobs) with its own options.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["upload", "explain", "iscc", "mix", "sum", "s3", "similar", "container", "jobs"]
+BENCHMARKS = ["upload", "explain", "ops", "iscc", "mix", "sum", "s3", "similar", "container", "jobs"]
 
 
 def main(argv: list[str]) -> None:

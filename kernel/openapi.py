@@ -51,6 +51,8 @@ def merge_fragments(fragments: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 #: order a served document lists them.
 KERNEL_TAGS = ("status", "jobs")
 _COMPONENT_REF = "#/components/"
+#: Fields of a path item that are not operations (OpenAPI 3.0 Path Item Object).
+PATH_ITEM_FIELDS = frozenset({"summary", "description", "servers", "parameters"})
 
 
 def _refs(node: Any) -> Iterator[tuple[str, str]]:
@@ -95,7 +97,8 @@ def spec_fragment(tag: str, settings: Settings | None = None, *,
         document: the OpenAPI document to cut from (the plugin's own contract).
 
     Returns:
-        ``paths`` with the operations tagged ``tag``, the ``tags`` entry for it, and the
+        ``paths`` with the operations tagged ``tag`` (and their path items' ``servers``,
+        ``parameters``, ``summary`` and ``description``), the ``tags`` entry for it, and the
         ``components`` those operations reference (transitively).
 
     Raises:
@@ -111,10 +114,15 @@ def spec_fragment(tag: str, settings: Settings | None = None, *,
         for method, operation in item.items():
             if isinstance(operation, Mapping) and tag in operation.get("tags", ()):
                 paths.setdefault(path, {})[method] = copy.deepcopy(operation)
+        if path in paths:  # what the path item says for all its operations (servers, ...)
+            paths[path].update({key: copy.deepcopy(value) for key, value in item.items()
+                                if key in PATH_ITEM_FIELDS})
     if not paths:
         raise KeyError(f"no operation is tagged {tag!r}")
     for item in paths.values():
-        for operation in item.values():
+        for method, operation in item.items():
+            if method in PATH_ITEM_FIELDS:
+                continue
             for response in operation.get("responses", {}).values():
                 links = response.get("links")
                 if not links:

@@ -6,7 +6,10 @@ on an embedded index in the temp directory), so that every operation of openapi.
 The server is ``python -m kernel`` in its own process (hypercorn, trio-parallel workers), and the
 spec under test is the one it serves at ``/docs/openapi.yaml``. Every operation gets generated
 positive and negative requests; a stateful run follows the spec's links (upload -> download,
-delete, ISCC, metadata, explain). Checks: see tests/schemathesis.toml for the few left out.
+delete, ISCC, metadata, explain). Every check runs, as with the README's command
+``schemathesis --config-file tests/schemathesis.toml run openapi.yaml --checks all --phases
+examples,coverage,fuzzing,stateful --url ...``; tests/schemathesis.toml and the hooks of
+tests/conformance_hooks.py hold the exceptions, each with its reason.
 ``scripts/conformance.sh`` runs the same with many more examples.
 """
 
@@ -25,7 +28,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.config import SchemathesisConfig
 
 import tests.conformance_hooks  # noqa: F401  (registers the data strategies)
-from tests.conformance_hooks import SAMPLES
+from tests.conformance_hooks import SAMPLES, server_of
 from tests.conformance_server import MAX_UPLOAD_SIZE, live_server
 
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
@@ -62,16 +65,37 @@ def base_url(live_url: str) -> str:
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, phases=[Phase.explicit, Phase.generate], **HYPOTHESIS)
 def test_operation_conforms(case: Any, base_url: str) -> None:
-    case.call_and_validate(base_url=base_url)
+    case.call_and_validate(base_url=server_of(case.operation, base_url))
 
 
 def test_stateful_link_following_conforms(base_url: str) -> None:
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"base_url": base_url}
+            return {"base_url": server_of(case.operation, base_url)}
 
     Workflow.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6,
                                    **HYPOTHESIS))
+
+
+def test_every_check_of_the_command_line_runs_here() -> None:
+    """What ``--checks all`` runs, this module runs: the config switches no check off (the
+    command line would switch it back on, and the README's command would fail where CI
+    passes)."""
+    from schemathesis.checks import CHECKS
+
+    everything = SchemathesisConfig.from_path(str(CONFIG))
+    everything.projects.default.checks.update(included_check_names=["all"])
+    names = CHECKS.get_all_names()
+    assert {"ensure_resource_availability", "positive_data_acceptance", "use_after_free",
+            "body_fits_model"} <= set(names)
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for phase in ("examples", "coverage", "fuzzing", "stateful"):
+            ours = schema.config.checks_config_for(operation=operation, phase=phase)
+            theirs = everything.projects.default.checks_config_for(operation=operation,
+                                                                   phase=phase)
+            assert [n for n in names if ours.get_by_name(name=n).enabled] == [
+                n for n in names if theirs.get_by_name(name=n).enabled], (operation.label, phase)
 
 
 def test_served_spec_is_the_spec_under_test(live_url: str) -> None:
@@ -86,7 +110,7 @@ def test_spec_under_test_covers_every_operation() -> None:
         "create-iscc", "get-iscc", "upload-file", "download-file", "delete-file",
         "extract-metadata", "embed-metadata", "explain-iscc", "create-simprint", "get-status",
         "find-similar", "query-similar", "add-to-index", "get-index", "get-index-entry",
-        "drop-index",
+        "drop-index", "get-health", "get-readiness", "get-metrics",
         "get-job", "get-job-events",
     }
 

@@ -29,8 +29,9 @@ async def test_served_yaml_is_the_merged_spec(make_app) -> None:
         assert response.headers["Content-Type"] == "application/yaml"
         served = yaml.safe_load(await response.get_data())
     assert served == in_contract_order(runtime_of(app).openapi)  # the same, tags reordered
-    assert set(served["paths"]) == {"/-/status", "/jobs/{job_id}", "/jobs/{job_id}/events",
-                                    "/media", "/media/{media_id}", "/explain/{iscc}"}
+    assert set(served["paths"]) == {"/-/status", "/healthz", "/readyz", "/jobs/{job_id}",
+                                    "/jobs/{job_id}/events", "/media", "/media/{media_id}",
+                                    "/explain/{iscc}"}
     validate(served)
 
 
@@ -39,8 +40,8 @@ async def test_disabled_groups_are_absent_from_the_served_yaml(make_app) -> None
     async with app.test_app() as test_app:
         served = yaml.safe_load(await (await test_app.test_client().get(
             "/docs/openapi.yaml")).get_data())
-    assert set(served["paths"]) == {"/-/status", "/jobs/{job_id}", "/jobs/{job_id}/events",
-                                    "/explain/{iscc}"}
+    assert set(served["paths"]) == {"/-/status", "/healthz", "/readyz", "/jobs/{job_id}",
+                                    "/jobs/{job_id}/events", "/explain/{iscc}"}
     assert not any(p.startswith("/media") for p in served["paths"])
 
 
@@ -80,7 +81,8 @@ async def test_docs_render_in_headless_chromium_without_internet(make_app) -> No
     summaries = re.findall(r'opblock-summary-description">([^<]*)<', dom)
     # every operation, grouped in the contract's tag order
     assert summaries == ["Upload file", "Download file", "Delete file", "Explain ISCC",
-                         "Service status", "Get job", "Job events"], dom[-2000:]
+                         "Service status", "Liveness probe", "Readiness probe", "Get job",
+                         "Job events"], dom[-2000:]
     assert "ISCC-WEB Generator API" in dom
 
 

@@ -21,12 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ROOT_SPEC = ROOT / "openapi.yaml"
 PACKAGED_SPEC = ROOT / "plugins" / "openapi.yaml"
 #: Every group of the default deployment, as tagged in openapi.yaml.
-GROUPS = ("iscc", "media", "metadata", "explain", "simprint")
+GROUPS = ("iscc", "media", "metadata", "explain", "simprint", "metrics")
 #: Groups of the contract that the default deployment leaves off (they need an extra).
 OPTIONAL_GROUPS = ("similar",)
 #: Tags of the operations the kernel serves itself.
 KERNEL_GROUPS = KERNEL_TAGS
-KERNEL_PATHS = {"/-/status", "/jobs/{job_id}", "/jobs/{job_id}/events"}
+KERNEL_PATHS = {"/-/status", "/healthz", "/readyz", "/jobs/{job_id}",
+                "/jobs/{job_id}/events"}
 OPERATIONS = {
     "create-iscc": ("post", "/iscc", "iscc", "Create ISCC"),
     "get-iscc": ("get", "/iscc/{media_id}", "iscc", "Get ISCC"),
@@ -38,6 +39,9 @@ OPERATIONS = {
     "explain-iscc": ("get", "/explain/{iscc}", "explain", "Explain ISCC"),
     "create-simprint": ("post", "/simprint", "simprint", "Create Simprints"),
     "get-status": ("get", "/-/status", "status", "Service status"),
+    "get-health": ("get", "/healthz", "status", "Liveness probe"),
+    "get-readiness": ("get", "/readyz", "status", "Readiness probe"),
+    "get-metrics": ("get", "/metrics", "metrics", "Prometheus metrics"),
     "find-similar": ("post", "/similar", "similar", "Find similar (upload)"),
     "query-similar": ("post", "/similar/query", "similar", "Find similar (codes)"),
     "add-to-index": ("post", "/index", "similar", "Add to index"),
@@ -147,6 +151,9 @@ def test_every_error_is_problem_json_with_one_schema() -> None:
         ("explain-iscc", {400}),
         ("create-simprint", {400, 408, 413, 422, 429, 503}),
         ("get-status", set()),
+        ("get-health", set()),
+        ("get-readiness", {503}),
+        ("get-metrics", {403}),
         ("find-similar", {400, 403, 408, 413, 422, 503, 507}),
         ("query-similar", {400, 408, 413, 503}),
         ("add-to-index", {400, 403, 404, 408, 413, 422, 503}),
@@ -322,20 +329,30 @@ def test_third_party_plugin_disabled_contributes_nothing(make_app) -> None:
     assert "/thirdparty/hello" not in runtime_of(app).openapi["paths"]
 
 
+#: Endpoints of pages and their assets (the web app, the docs), not API operations.
+PAGE_ENDPOINTS = ("ui.", "docs.", "static")
+
+
 def served_routes(app: Any) -> set[tuple[str, str]]:
-    """(method, spec-style path) of every route the app serves under /api/v1."""
+    """(method, spec-style URL path) of every route the app serves but pages and assets."""
     routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/"):
+        if rule.endpoint.startswith(PAGE_ENDPOINTS):
             continue
-        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             routes.add((method.lower(), path))
     return routes
 
 
 def spec_routes(document: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(method, path) for method, path, _ in operations(document).values()}
+    """(method, URL path) of every operation: its path under its path item's server (the
+    probes and /metrics: ``/``) or the document's (``/api/v1``)."""
+    routes = set()
+    for path, item in document["paths"].items():
+        server = (item.get("servers") or document["servers"])[0]["url"].rstrip("/")
+        routes.update((method, server + path) for method in item if method in HTTP_METHODS)
+    return routes
 
 
 def test_route_parity_of_the_default_deployment() -> None:
@@ -344,7 +361,8 @@ def test_route_parity_of_the_default_deployment() -> None:
     app = create_app(ROOT / "plugins.toml", env={})
     served = served_routes(app)
     assert served == spec_routes(runtime_of(app).openapi)
-    assert {("get", "/-/status"), ("post", "/media")} <= served
+    assert {("get", "/api/v1/-/status"), ("post", "/api/v1/media"), ("get", "/healthz"),
+            ("get", "/readyz"), ("get", "/metrics")} <= served
 
 
 @pytest.mark.parametrize("groups", [["media"], ["explain", "docs"], list(GROUPS),
@@ -355,6 +373,25 @@ def test_route_parity_of_partial_deployments(make_app, groups: list[str]) -> Non
         pytest.skip(f"built-in groups not written yet: {', '.join(missing)}")
     app = make_app(kernel={"plugins": groups})
     assert served_routes(app) == spec_routes(runtime_of(app).openapi)
+
+
+def test_metrics_switched_off_is_neither_served_nor_described(make_app) -> None:
+    app = make_app(kernel={"plugins": ["media", "metrics"]},
+                   plugin={"metrics": {"enabled": False}})
+    served = runtime_of(app).openapi
+    assert "/metrics" not in served["paths"]
+    assert "metrics" not in {t["name"] for t in served["tags"]}
+    assert served_routes(app) == spec_routes(served)
+    assert ("get", "/metrics") in spec_routes(runtime_of(
+        make_app(kernel={"plugins": ["media", "metrics"]})).openapi)
+
+
+def test_probes_and_metrics_are_served_at_the_root() -> None:
+    document = load_root()
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert document["paths"][path]["servers"] == [{"url": "/"}], path
+    assert {p for p, item in document["paths"].items() if "servers" in item} == {
+        "/healthz", "/readyz", "/metrics"}
 
 
 def test_route_parity_sees_an_undocumented_route(make_app) -> None:
@@ -373,5 +410,5 @@ def test_route_parity_sees_an_undocumented_route(make_app) -> None:
 
     app = make_app(kernel={"plugins": ["media", "sneaky"]}, plugins={"sneaky": Sneaky()})
     assert served_routes(app) - spec_routes(runtime_of(app).openapi) == {
-        ("put", "/sneaky/{media_id}")
+        ("put", "/api/v1/sneaky/{media_id}")
     }

@@ -244,6 +244,22 @@ class Job:
     error: Problem | None = None
 
 
+@attrs.frozen(kw_only=True)
+class Health:
+    """GET /healthz."""
+
+    status: Literal["ok"]
+
+
+@attrs.frozen(kw_only=True)
+class Readiness:
+    """GET /readyz while the instance is ready (otherwise a 503 :class:`Problem`)."""
+
+    status: Literal["ready"]
+    storage: Literal["ok"]
+    workers: Literal["ok"]
+
+
 #: The schema in openapi.yaml (``components.schemas``) each class stands for.
 SCHEMAS: dict[str, type] = {
     "Problem": Problem,
@@ -263,4 +279,6 @@ SCHEMAS: dict[str, type] = {
     "JobStatistics": JobStatistics,
     "JobAccepted": JobAccepted,
     "Job": Job,
+    "Health": Health,
+    "Readiness": Readiness,
 }

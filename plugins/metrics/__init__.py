@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kernel import Settings, SettingsSpec, hookimpl
+from plugins._contract import contract_fragment
 from plugins.metrics.settings import SECTION, MetricsSettings
 
 if TYPE_CHECKING:
@@ -33,6 +34,14 @@ def register_blueprints(settings: Settings) -> Sequence[Blueprint]:
     from plugins.metrics.routes import create_blueprint
 
     return [create_blueprint()]
+
+
+@hookimpl
+def openapi_spec(settings: Settings) -> dict[str, Any] | None:
+    """``GET /metrics`` in the served contract while it is served."""
+    if not settings.of(SECTION).enabled:
+        return None
+    return contract_fragment("metrics", settings)
 
 
 @hookimpl

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["upload", "explain", "ops", "iscc", "mix", "sum", "s3", "similar", "container", "jobs"]
+BENCHMARKS = ["upload", "explain", "ops", "iscc", "mix", "sum", "s3", "similar", "container",
+              "jobs"]
 
 
 def main(argv: list[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from urllib.parse import urlsplit, urlunsplit
 
 import schemathesis
@@ -83,6 +84,10 @@ BODY_MODELS = {
     ("create-simprint", 200): "SimprintResponse",
     ("get-status", 200): "Status",
     ("get-health", 200): "Health",
+    ("create-iscc", 202): "JobAccepted",
+    ("find-similar", 202): "JobAccepted",
+    ("get-job", 200): "Job",
+    ("get-job-events", 200): "Job",  # each event's data
     ("get-readiness", 200): "Readiness",
     ("find-similar", 200): "SimilarResult",
     ("find-similar", 201): "SimilarResult",
@@ -112,10 +117,17 @@ def body_fits_model(ctx: object, response: object, case: object) -> bool | None:
         name = BODY_MODELS.get((op_id, status), "")
     if not name:
         return None
-    try:
-        load(SCHEMAS[name], response.json())  # type: ignore[attr-defined]
-    except BadRequest as exc:
-        raise AssertionError(f"{name} model rejects the body: {exc.detail}") from None
+    if content_type.startswith("text/event-stream"):  # each event's data is one body
+        text = response.content.decode("utf-8")  # type: ignore[attr-defined]
+        bodies = [json.loads(line.removeprefix("data:"))
+                  for line in text.splitlines() if line.startswith("data:")]
+    else:
+        bodies = [response.json()]  # type: ignore[attr-defined]
+    for body in bodies:
+        try:
+            load(SCHEMAS[name], body)
+        except BadRequest as exc:
+            raise AssertionError(f"{name} model rejects the body: {exc.detail}") from None
     return True
 
 

@@ -5,10 +5,13 @@ Usage: ``python -m bench.bench_container [--rounds 3] [--workers 2]`` (needs pod
 The image is built (or found) with ``scripts/build-image.sh``. Each round starts a fresh
 container (``--network host``, a fresh volume, warm workers, the same plugins and worker count
 as ``bench iscc``) and POSTs the sample image to /api/v1/iscc until the first 201; the time from
-``podman run`` to that answer is the container's cold start. The bare container start
-(``podman run --rm IMAGE`` of ``/bin/true``) and the host's cold start (``python -m kernel``,
-the figure of ``bench iscc``) are measured in the same rounds, so the machine's load shows as
-such. Medians are reported, with the load average.
+``podman run`` to that answer is the container's cold start, split by the server's own log
+lines (``podman logs --timestamps``) into: the container running (``podman run`` returned),
+the app made (``serving on``: Python, the kernel and the plugins imported), the workers warm
+(hypercorn's ``Running on``: each worker process has imported iscc-sdk) and the first job
+done. The bare container start (``podman run --rm IMAGE`` of ``/bin/true``) and the host's
+cold start (``python -m kernel``, the figure of ``bench iscc``) are measured in the same
+rounds, so the machine's load shows as such. Medians are reported, with the load average.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -39,22 +43,49 @@ def podman(*args: str) -> str:
     return subprocess.run(["podman", *args], check=True, capture_output=True, text=True).stdout
 
 
-def container_cold_start(image: str, workers: int) -> float:
+#: Log lines that end a phase of the start, in order (kernel/__main__.py, hypercorn).
+PHASES = {"app made": "iscc_web: serving on", "workers warm": "hypercorn.error: Running on"}
+
+
+def log_times(name: str) -> dict[str, float]:
+    """Wall-clock time of the first log line of each phase (podman stamps every line)."""
+    found: dict[str, float] = {}
+    logs = subprocess.run(["podman", "logs", "--timestamps", name], check=True,
+                          capture_output=True, text=True)
+    for line in (logs.stdout + logs.stderr).splitlines():  # the server logs to stderr
+        stamp, _, text = line.partition(" ")
+        for phase, marker in PHASES.items():
+            if phase not in found and marker in text:
+                # RFC 3339 with nanoseconds; fromisoformat takes microseconds
+                day, _, clock = stamp.rstrip("Z").partition("T")
+                whole, _, fraction = clock.partition(".")
+                found[phase] = datetime.fromisoformat(
+                    f"{day}T{whole}.{fraction[:6]:0<6}+00:00").timestamp()
+    return found
+
+
+def container_cold_start(image: str, workers: int) -> dict[str, float]:
+    """Seconds from ``podman run`` to the end of each phase, the last one the first 201."""
     name = f"bench-iscc-web-{uuid.uuid4().hex[:12]}"
     port = free_port()
     url = f"http://127.0.0.1:{port}/api/v1/iscc"
     data = IMAGE.read_bytes()
-    start = time.perf_counter()
+    wall, start = time.time(), time.perf_counter()
     try:
         podman("run", "--detach", "--name", name, *RUN_OPTS, "--env", "HOST=127.0.0.1",
                "--env", f"PORT={port}", "--env", f"ISCC_WEB_MAX_WORKERS={workers}",
                "--env", "ISCC_WEB_PLUGINS=media,explain,iscc,metadata,simprint",
-               "--env", "ISCC_WEB_LOG_LEVEL=WARNING", image)
+               "--env", "ISCC_WEB_LOG_LEVEL=INFO", image)
+        phases = {"container running": time.perf_counter() - start}
         with httpx.Client(timeout=60) as client:
             while time.perf_counter() - start < 180:
                 try:
                     if client.post(url, content=data, headers=HEADERS).status_code == 201:
-                        return time.perf_counter() - start
+                        first = time.perf_counter() - start
+                        phases.update({phase: stamp - wall
+                                       for phase, stamp in log_times(name).items()})
+                        phases["first ISCC"] = first
+                        return phases
                 except httpx.TransportError:
                     pass
                 time.sleep(0.01)
@@ -92,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                            capture_output=True, text=True)
     image = built.stdout.split()[-1]
     size = int(podman("image", "inspect", "--format", "{{.Size}}", image))
-    cold, bare, host = [], [], []
+    cold: list[dict[str, float]] = []
+    bare, host = [], []
     for _ in range(args.rounds):
         cold.append(container_cold_start(image, args.workers))
         bare.append(bare_start(image))
@@ -100,9 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"container benchmark: {image}, {size / 1e6:.0f} MB, {args.workers} warm workers, "
           f"{args.rounds} rounds, {os.cpu_count()} CPUs, load average {load}")
+    total = [phases["first ISCC"] for phases in cold]
     print(f"  cold start in the container (podman run -> first 201): "
-          f"{statistics.median(cold):.2f} s (rounds: {', '.join(f'{c:.2f}' for c in cold)})")
-    print(f"  of which a bare container start (podman run --rm, /bin/true): "
+          f"{statistics.median(total):.2f} s (rounds: {', '.join(f'{c:.2f}' for c in total)})")
+    print("  of which, seconds after podman run (medians): " + ", ".join(
+        f"{phase} {statistics.median(phases[phase] for phases in cold):.2f}"
+        for phase in cold[0] if all(phase in phases for phases in cold)))
+    print(f"  a bare container start (podman run --rm, /bin/true): "
           f"{statistics.median(bare):.2f} s")
     print(f"  the same server on the host (python -m kernel -> first 201): "
           f"{statistics.median(host):.2f} s")

@@ -8,7 +8,9 @@ Usage: ``python -m bench.bench_iscc [--seconds 20] [--clients 4] [--workers 2]``
    against that server (``--workers`` worker processes), while another thread GETs
    /api/v1/explain/{iscc} every 50 ms.
 3. Ceiling: the same ISCC job (``iscc_job``, i.e. ``code_iscc`` plus the JSON dump) on
-   ``--workers`` processes without HTTP, kept busy by ``--clients`` in-flight jobs.
+   ``--workers`` processes without HTTP, kept busy by ``--clients`` in-flight jobs, at the
+   server's worker niceness (``worker_niceness``): on a machine shared with other work a
+   ceiling at full priority would win CPU the server's workers are not given.
 """
 
 from __future__ import annotations
@@ -136,9 +138,17 @@ def http_load(base: str, seconds: float, clients: int) -> dict[str, Any]:
             "explain_p99": percentile(explain, 99), "explain_n": len(explain)}
 
 
+def _init_ceiling_worker(config: dict[str, Any], niceness: int) -> None:
+    from plugins._processing.work import init_worker
+
+    os.nice(niceness)
+    init_worker(config)
+
+
 def ceiling(seconds: float, workers: int, in_flight: int, directory: Path) -> dict[str, Any]:
+    from kernel.config import KernelSettings
     from plugins._processing.settings import ProcessingSettings
-    from plugins._processing.work import init_worker, iscc_job
+    from plugins._processing.work import iscc_job
 
     files = []
     for i in range(in_flight):
@@ -148,8 +158,8 @@ def ceiling(seconds: float, workers: int, in_flight: int, directory: Path) -> di
         files.append(str(target))
     context = multiprocessing.get_context("spawn")
     config = ProcessingSettings().worker_config()
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                             initargs=(config,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_ceiling_worker,
+                             initargs=(config, KernelSettings().worker_niceness)) as pool:
         list(pool.map(iscc_job, files, [False] * in_flight, [None] * in_flight))  # warm
         done = 0
         start = time.perf_counter()

@@ -103,7 +103,7 @@ class UploadMeta:
         return attrs.evolve(self, media_id=media_id, created=time.time())
 
     def to_json(self) -> bytes:
-        return json.dumps(attrs.asdict(self), indent=2, ensure_ascii=False).encode()
+        return json.dumps(attrs.asdict(self), separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> UploadMeta:

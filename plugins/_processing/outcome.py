@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,3 +23,12 @@ async def run_job(run: Callable[..., Awaitable[Any]], fn: Callable[..., Any], *a
         raise UnprocessableEntity(timeout_detail) from None
     except ProcessingFailed as exc:
         raise UnprocessableEntity(exc.detail) from None
+
+
+def sidecar_json(result: dict[str, Any]) -> bytes:
+    """A result as stored in its package (``<media_id>.iscc.json``): compact JSON.
+
+    ``GET /iscc/{id}`` serves these bytes as they are; compact is C-encoded in one pass
+    (``indent`` switches ``json`` to its pure-Python encoder) and smaller to store.
+    """
+    return json.dumps(result, separators=(",", ":")).encode()

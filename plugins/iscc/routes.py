@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from quart import Blueprint, Response, request
@@ -27,7 +26,7 @@ from kernel import (
 )
 from plugins._processing.capabilities import semantic_modes
 from plugins._processing.hashing import StreamedSum
-from plugins._processing.outcome import run_job
+from plugins._processing.outcome import run_job, sidecar_json
 from plugins._processing.query import query_bool
 from plugins._processing.settings import shared_processing
 from plugins._processing.work import SEMANTIC_FALLBACK, iscc_job
@@ -54,7 +53,7 @@ async def _process(meta: UploadMeta, semantic: bool, granular: bool | None,
     label_request(mode=str(result.get("mode", "none")))
     fell_back = result.pop(SEMANTIC_FALLBACK, False)
     await progress("storing the result")
-    await storage.put_sidecar(meta.media_id, SIDECAR, json.dumps(result, indent=2).encode())
+    await storage.put_sidecar(meta.media_id, SIDECAR, sidecar_json(result))
     if fell_back:
         result["semantic"] = False
     return result

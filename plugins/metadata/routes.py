@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import trio
@@ -21,7 +20,7 @@ from kernel import (
     package_route,
     read_json,
 )
-from plugins._processing.outcome import run_job
+from plugins._processing.outcome import run_job, sidecar_json
 from plugins._processing.work import embed_job, extract_job
 from plugins._schema import InlineMetadata, dump, load
 
@@ -57,7 +56,7 @@ async def embed_metadata(meta: UploadMeta) -> Any:
         await storage.save_file(new_meta, out_path)
         try:
             await storage.put_sidecar(new_meta.media_id, SIDECAR,
-                                      json.dumps(result, indent=2).encode())
+                                      sidecar_json(result))
         except BaseException:
             with trio.CancelScope(shield=True):
                 await storage.delete(new_meta.media_id)

@@ -1,4 +1,9 @@
-"""``iscc-web`` / ``python -m kernel``: run the service."""
+"""``iscc-web`` / ``python -m kernel``: run the service.
+
+Only the standard library is imported at module level: worker processes are spawned, and
+each one runs this module again as ``__mp_main__`` (or the ``iscc-web`` script that imports
+it), which must not cost them the web stack.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,6 @@ import argparse
 import logging
 import os
 import sys
-
-import trio
-
-from kernel.app import create_app
-from kernel.config import ConfigError
-from kernel.context import runtime_of
-from kernel.processes import process_overrides, reuse_port_bind, supervise
-from kernel.serve import bind_from_site_address, hypercorn_config, serve_app
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -35,6 +32,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import trio
+
+    from kernel.app import create_app
+    from kernel.config import ConfigError
+    from kernel.context import runtime_of
+    from kernel.processes import process_overrides, reuse_port_bind, supervise
+    from kernel.serve import bind_from_site_address, hypercorn_config, serve_app
+
     args = parse_args(argv)
     env = dict(os.environ)
     if args.http_processes is not None:

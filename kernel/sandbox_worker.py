@@ -144,6 +144,13 @@ def run_tool(args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
+def warm_up() -> int:
+    """A job that does nothing but start its worker (defined here, in a module workers load
+    anyway: unpickling a function imports its module, and the pool's own module would bring
+    the web stack into every worker)."""
+    return os.getpid()
+
+
 def _rss() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

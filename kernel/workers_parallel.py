@@ -19,16 +19,18 @@ from kernel.config import Settings
 from kernel.errors import JobTimeout, JobTooComplex, ServiceUnavailable
 from kernel.hookspecs import hookimpl
 from kernel.sandbox import JobRoot
-from kernel.sandbox_worker import ResourceLimitHit, enter_worker, run_in_job, should_retire
+from kernel.sandbox_worker import (
+    ResourceLimitHit,
+    enter_worker,
+    run_in_job,
+    should_retire,
+    warm_up,
+)
 from kernel.workers import Job, Workers, run_initializers, worker_count
 
 log = logging.getLogger("iscc_web.workers")
 
 T = TypeVar("T")
-
-
-def _noop() -> int:
-    return os.getpid()
 
 
 #: Work root when none is configured: ``<system temp dir>/iscc-web-work``.
@@ -113,7 +115,7 @@ class TrioParallelWorkers:
         if self._ctx.statistics().idle_workers:
             return
         with trio.move_on_after(STARTUP_TIMEOUT) as scope:
-            await self._ctx.run_sync(_noop, kill_on_cancel=True, limiter=self._unlimited)
+            await self._ctx.run_sync(warm_up, kill_on_cancel=True, limiter=self._unlimited)
         if scope.cancelled_caught:
             raise ServiceUnavailable("No worker could be started; try again.")
 

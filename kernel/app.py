@@ -22,7 +22,7 @@ from kernel.cors import install_cors
 from kernel.errors import BadRequest, HttpError, install_error_handlers
 from kernel.headers import install_security_headers
 from kernel.jobs import JobBoard
-from kernel.observe import CountedStorage, Counters
+from kernel.observe import CountedStorage, Counters, note_route
 from kernel.openapi import merge_fragments
 from kernel.plugins import PluginHost, create_plugin_host
 from kernel.privacy import OWNER_KEY_NAME, key_from_setting, log_prefix
@@ -86,6 +86,12 @@ def _check_package_rule(app: QuartTrio, path: str, endpoint: str, owner: str) ->
 
 
 def _install_access_log(app: QuartTrio, runtime: Runtime) -> None:
+    @app.after_request
+    async def route_noted(response: Response) -> Response:
+        scope: Any = request.scope  # a plain dict at run time (a TypedDict to mypy)
+        note_route(scope, request.url_rule)  # for the observers of kernel.observe
+        return response
+
     @app.after_request
     async def log_request(response: Response) -> Response:
         view = app.view_functions.get(request.endpoint or "")

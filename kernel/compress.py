@@ -1,10 +1,12 @@
 """Compression of answers that benefit: gzip or brotli when the client accepts it.
 
 Only whole bodies (bytes or a static file) of a text-like type above :data:`MIN_SIZE` are
-compressed: the web app, the docs assets and JSON/YAML answers. Never a streamed body (media
-downloads: already compressed, and their lengths and ranges must stay exact), never an answer
-marked ``Cache-Control: no-transform``, a partial answer or a request with ``Range``. Static
-files (they carry an ``ETag``) are compressed once per app and served from a small cache.
+compressed: the web app, the docs assets and JSON/YAML answers. A smaller answer of known
+length leaves untouched (its body not read, no ``Vary``: it is the same for every client).
+Never a streamed body (media downloads: already compressed, and their lengths and ranges must
+stay exact), never an answer marked ``Cache-Control: no-transform``, a partial answer or a
+request with ``Range``. Static files (they carry an ``ETag``) are compressed once per app and
+served from a small cache.
 """
 
 from __future__ import annotations
@@ -48,11 +50,17 @@ def install_compression(app: Quart) -> None:
 
     @app.after_request
     async def compress(response: Response) -> Response:
-        if not isinstance(response.response, (DataBody, FileBody, TrioFileBody)):
-            return response  # streamed: never
-        if (response.status_code != 200 or "Content-Encoding" in response.headers
-                or "no-transform" in response.headers.get("Cache-Control", "")
+        # cheapest first: most answers (small JSON, downloads) leave here without the body
+        # being read or the Accept-Encoding header parsed
+        if (response.status_code != 200
+                or not isinstance(response.response, (DataBody, FileBody, TrioFileBody))
                 or not compressible(response.mimetype or "")):
+            return response  # streamed (downloads): never
+        length = response.content_length
+        if length is not None and length < MIN_SIZE:
+            return response  # never compressed at this size, so it does not vary either
+        headers = response.headers
+        if "Content-Encoding" in headers or "no-transform" in headers.get("Cache-Control", ""):
             return response
         response.vary.add("Accept-Encoding")
         if "Range" in request.headers:
@@ -80,5 +88,5 @@ def install_compression(app: Quart) -> None:
         else:
             cache.move_to_end(key)  # type: ignore[arg-type]
         response.set_data(encoded)
-        response.headers["Content-Encoding"] = encoding
+        headers["Content-Encoding"] = encoding
         return response

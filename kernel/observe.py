@@ -127,10 +127,17 @@ class CountedStorage:
         return context
 
 
+def note_route(scope: dict[str, Any], rule: Any) -> None:
+    """Keep the rule routing matched for a request (``None``: none) in its scope, so that
+    :func:`route_template` needs no second match (the app does this after every request)."""
+    scope[SCOPE_ROUTE] = str(rule.rule) if rule is not None else UNMATCHED
+
+
 def route_template(app: Any, scope: dict[str, Any]) -> str:
     """The rule serving an HTTP scope (``/api/v1/media/<mid:media_id>``), or ``<unmatched>``.
 
-    Matched once per request (the result is kept in the scope for every other observer).
+    After the app has answered, the rule its routing matched (:func:`note_route`); otherwise
+    matched here, once per request (the result is kept in the scope for every other observer).
     """
     route = scope.get(SCOPE_ROUTE)
     if route is None:

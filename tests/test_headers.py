@@ -161,6 +161,13 @@ async def test_what_is_never_compressed(make_app):
         small = await client.get("/api/v1/explain/AAA4RJYGHHVRCZ5T", headers=accept)
         assert len(await small.get_data()) < 1024
         assert "Content-Encoding" not in small.headers
+        assert "Vary" not in small.headers  # never compressed at its size: the same for all
+        large = await client.get(  # an ISCC-CODE explained is above the threshold
+            "/api/v1/explain/KMDMRJYGHHVRCZ5TM6U4G6D4MXA6LAXC4ZRPOKFU7JBEQXR2BJOS6NA",
+            headers={"Accept-Encoding": "identity"})
+        assert len(await large.get_data()) >= 1024
+        assert "Content-Encoding" not in large.headers
+        assert "Accept-Encoding" in large.headers["Vary"]
         refused = await client.get("/docs/openapi.yaml",
                                    headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
         assert "Content-Encoding" not in refused.headers

@@ -55,6 +55,18 @@ class Metrics:
             ["job", "mode", "outcome"], buckets=JOB_BUCKETS, registry=self.registry,
         )
         self.registry.register(RuntimeCollector())
+        #: (route, method, status) -> its request counter and latency histogram: labels()
+        #: validates and locks on every call; these few hundred children are looked up once.
+        self._request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def request_instruments(self, route: str, method: str, status: str) -> tuple[Any, Any]:
+        """The request counter and latency histogram children for one label set."""
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.requests.labels(route, method, status), self.latency.labels(route, method))
+        return children
 
 
 class RuntimeCollector:

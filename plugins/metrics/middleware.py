@@ -20,8 +20,6 @@ def counting(app: Any, metrics: Metrics) -> Callable[[Any], Any]:
                 await inner(scope, receive, send)
                 return
             started = time.perf_counter()
-            method = scope["method"] if scope["method"] in METHODS else "other"
-            route = route_template(app, scope)
             status = "none"  # the client left before an answer started
             received = 0
 
@@ -41,8 +39,12 @@ def counting(app: Any, metrics: Metrics) -> Callable[[Any], Any]:
             try:
                 await inner(scope, counting_receive, watching_send)
             finally:
-                metrics.requests.labels(route, method, status).inc()
-                metrics.latency.labels(route, method).observe(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                method = scope["method"] if scope["method"] in METHODS else "other"
+                route = route_template(app, scope)  # the app's own match, once it answered
+                counter, latency = metrics.request_instruments(route, method, status)
+                counter.inc()
+                latency.observe(elapsed)
                 if received:
                     metrics.body_bytes.labels(route, method).inc(received)
                 jobs = request_jobs(scope)

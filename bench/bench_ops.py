@@ -2,8 +2,8 @@
 
 Usage: ``python -m bench ops [--seconds 5] [--rounds 3] [--connections 8]``. Three servers of
 the same code run side by side on the same explain requests (1,000 distinct codes of every kind,
-tests/iscc_codes.py, cycled by a wrk script; the answers are JSON of 0.3-1.5 kB, so most are
-above the 1 kB compression threshold):
+tests/iscc_codes.py, cycled by a wrk script; the answers are JSON of 0.3-1.5 kB, about one in
+six above the 1 kB compression threshold):
 
 - ``off``: only the ``explain`` group;
 - ``metrics``: ``sentry``, ``metrics`` and ``explain`` as in the default plugins.toml (no DSN);

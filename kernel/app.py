@@ -173,13 +173,11 @@ def create_app(
         app.asgi_app = wrap(app.asgi_app)  # type: ignore[method-assign]
 
     @app.before_request
-    async def framing_is_unambiguous() -> None:
+    async def request_checks() -> None:
+        """Framing is unambiguous and the owner key is loaded (one hook: each costs a call)."""
         if ambiguous_framing(request.headers):
             raise BadRequest("Content-Length and Transfer-Encoding must not both be sent.",
                              headers={"Connection": "close"})
-
-    @app.before_request
-    async def owner_key_loaded() -> None:
         if runtime.secrets.retry:  # serving started while the store was unreachable
             await _load_owner_key(runtime)
 

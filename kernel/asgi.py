@@ -74,9 +74,11 @@ class StreamingRequest(TrioRequest):
         A response sent now must close the connection: the rest of the body would otherwise
         be queued for an app that no longer reads it, stalling the connection.
         """
+        if self.body._complete.is_set():  # the usual case: no header lookups
+            return False
         declared = self.headers.get("Transfer-Encoding") or self.headers.get("Content-Length",
                                                                               "0") != "0"
-        return bool(declared) and not self.body._complete.is_set()
+        return bool(declared)
 
 
 def ambiguous_framing(headers: Any) -> bool:

@@ -17,6 +17,13 @@ from quart import Quart, Response
 #: For answers that are not pages: nothing may load, nothing may frame them.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 REFERRER_POLICY = "no-referrer"
+#: Set on every answer unless a route set its own (lower-case name, name, value).
+DEFAULTS = (
+    ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
+    ("referrer-policy", "Referrer-Policy", REFERRER_POLICY),
+    ("x-frame-options", "X-Frame-Options", "DENY"),
+    ("content-security-policy", "Content-Security-Policy", API_POLICY),
+)
 
 
 def csp_hash(source: str) -> str:
@@ -53,11 +60,12 @@ def install_security_headers(app: Quart) -> None:
     @app.after_request
     async def secure(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", REFERRER_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        if "Content-Security-Policy" not in headers:
-            headers["Content-Security-Policy"] = API_POLICY
+        # one look at the names already set, then appends (each werkzeug setdefault or
+        # ``in`` scans the whole list, and set rebuilds it)
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers
+        for lower, name, value in DEFAULTS:
+            if lower not in present:
+                headers.add(name, value)
         if response.status_code in (204, 304):  # no content: nothing to describe
             headers.pop("Content-Type", None)
             if response.status_code == 204:

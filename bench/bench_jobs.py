@@ -26,9 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_iscc import start_and_first_201, write_config
-from bench.bench_sum import SEND_BUFFER, make_random_payload
-from bench.procs import free_port
+from bench.bench_sum import SEND_BUFFER, large_upload_server
 
 MiB = 1024 * 1024
 
@@ -108,15 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory(prefix="bench-jobs-") as tmp:
         work = Path(tmp)
-        payload = work / "payload.bin"
-        make_random_payload(payload, size)
         video = work / "long-video.mp4"
         make_video(video, args.video_seconds)
-        config = write_config(work, args.workers)
-        config.write_text(config.read_text() + f"max_upload_size = {2 * size}\n"
-                          "process_timeout = 3600\n")
-        port = free_port()
-        proc, _ = start_and_first_201(config, port, work / "server.log")
+        proc, port, payload = large_upload_server(work, size, args.workers,
+                                                  "process_timeout = 3600\n")
         accepted, created = [], []
         try:
             for _ in range(args.repeat):

@@ -14,6 +14,7 @@ import random
 import shutil
 import socket
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +32,22 @@ def make_random_payload(path: Path, size: int) -> None:
     with path.open("wb") as fh:
         for _ in range(size // MiB):
             fh.write(rng.randbytes(MiB))
+
+
+def large_upload_server(work: Path, size: int, workers: int, extra: str = ""
+                        ) -> tuple[subprocess.Popen, int, Path]:
+    """A random payload of ``size`` bytes in ``work`` and a server that accepts it (twice the
+    size as its upload limit, plus ``extra`` kernel settings), started and answering.
+
+    Returns: the server process, its port and the payload's path.
+    """
+    payload = work / "payload.bin"
+    make_random_payload(payload, size)
+    config = write_config(work, workers)
+    config.write_text(config.read_text() + f"max_upload_size = {2 * size}\n" + extra)
+    port = free_port()
+    proc, _ = start_and_first_201(config, port, work / "server.log")
+    return proc, port, payload
 
 
 def upload(port: int, payload: Path) -> tuple[float, float, bytes]:
@@ -72,12 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory(prefix="bench-sum-") as tmp:
         work = Path(tmp)
-        payload = work / "payload.bin"
-        make_random_payload(payload, size)
-        config = write_config(work, args.workers)
-        config.write_text(config.read_text() + f"max_upload_size = {2 * size}\n")
-        proc, _ = start_and_first_201(config, free_port(), work / "server.log")
-        port = int(next(a for a in proc.args if a.startswith("127.0.0.1:")).rsplit(":", 1)[1])
+        proc, port, payload = large_upload_server(work, size, args.workers)
         sending, waiting, growth = [], [], 0.0
         try:
             for _ in range(args.repeat):

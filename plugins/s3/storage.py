@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
@@ -47,12 +46,11 @@ from plugins.s3.ops import (
     probe_conditional_writes,
 )
 from plugins.s3.settings import S3Settings
-from plugins.s3.sweep import expired_packages, stale_uploads
+from plugins.s3.sweep import MEDIA_ID, expired_packages, stale_uploads
 from plugins.s3.upload import CLEANUP_TIMEOUT, ObjectUpload, file_chunks
 
 log = logging.getLogger("iscc_web.storage.s3")
 
-MEDIA_ID = re.compile(r"[a-v0-9]{13}")
 #: Seconds after creating a package during which this instance takes it to exist (see above).
 KNOWN_SECONDS = 300.0
 

@@ -17,7 +17,6 @@ import argparse
 import base64
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -26,35 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_sum import SEND_BUFFER, large_upload_server
-
-MiB = 1024 * 1024
-
-
-def post_raw(port: int, payload: Path, extra: str) -> tuple[float, bytes]:
-    """POST ``payload``; return (seconds from its last byte to the status line, the answer)."""
-    size = payload.stat().st_size
-    name = base64.b64encode(b"payload.bin").decode()
-    head = (f"POST /api/v1/iscc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"X-Upload-Filename: {name}\r\nContent-Type: application/octet-stream\r\n"
-            f"Content-Length: {size}\r\n{extra}Connection: close\r\n\r\n").encode()
-    with socket.create_connection(("127.0.0.1", port)) as sock, payload.open("rb") as fh:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-        sock.sendall(head)
-        while block := fh.read(MiB):
-            sock.sendall(block)
-        last_byte = time.perf_counter()
-        answer = b""
-        while b"\r\n" not in answer and (more := sock.recv(65536)):
-            answer += more
-        waited = time.perf_counter() - last_byte
-        while b"\r\n\r\n" not in answer and (more := sock.recv(65536)):
-            answer += more
-        head_end = answer.find(b"\r\n\r\n") + 4
-        length = int(answer.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-        while len(answer) < head_end + length and (more := sock.recv(65536)):
-            answer += more
-    return waited, answer
+from bench.bench_sum import MiB, large_upload_server, upload
 
 
 def make_video(path: Path, seconds: int) -> None:
@@ -113,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         accepted, created = [], []
         try:
             for _ in range(args.repeat):
-                waited, answer = post_raw(port, payload, "Prefer: respond-async\r\n")
+                _, waited, answer = upload(port, payload, "Prefer: respond-async\r\n")
                 if not answer.startswith(b"HTTP/1.1 202"):
                     raise RuntimeError(f"no 202: {answer[:300]!r}")
                 accepted.append(waited)
@@ -122,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
                     while client.get(f"http://127.0.0.1:{port}/api/v1/jobs/{job_id}").json()[
                             "status"] not in ("done", "failed"):
                         time.sleep(0.05)
-                waited, answer = post_raw(port, payload, "")
+                _, waited, answer = upload(port, payload)
                 if not answer.startswith(b"HTTP/1.1 201"):
                     raise RuntimeError(f"no 201: {answer[:300]!r}")
                 created.append(waited)

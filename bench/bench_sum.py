@@ -50,13 +50,14 @@ def large_upload_server(work: Path, size: int, workers: int, extra: str = ""
     return proc, port, payload
 
 
-def upload(port: int, payload: Path) -> tuple[float, float, bytes]:
-    """POST ``payload``; return (seconds sending, seconds from last byte to status, head)."""
+def upload(port: int, payload: Path, extra: str = "") -> tuple[float, float, bytes]:
+    """POST ``payload`` (``extra``: more header lines, each ending in CRLF); return (seconds
+    sending, seconds from its last byte to the status line, the whole answer)."""
     size = payload.stat().st_size
     name = base64.b64encode(b"payload.bin").decode()
     head = (f"POST /api/v1/iscc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             f"X-Upload-Filename: {name}\r\nContent-Type: application/octet-stream\r\n"
-            f"Content-Length: {size}\r\nConnection: close\r\n\r\n").encode()
+            f"Content-Length: {size}\r\n{extra}Connection: close\r\n\r\n").encode()
     with socket.create_connection(("127.0.0.1", port)) as sock, payload.open("rb") as fh:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         start = time.perf_counter()

@@ -32,19 +32,11 @@ from typing import Any
 import httpx
 import iscc_samples
 
-from bench.procs import ROOT, free_port
+from bench.procs import ROOT, free_port, percentile
 
 IMAGE = Path(iscc_samples.images()[0])
 HEADERS = {"X-Upload-Filename": base64.b64encode(b"test-image.jpg").decode(),
            "Content-Type": "image/jpeg"}
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def write_config(directory: Path, workers: int) -> Path:

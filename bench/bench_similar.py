@@ -39,18 +39,10 @@ from typing import Any
 
 import httpx
 
-from bench.procs import ROOT, free_port, rss_kib
+from bench.procs import ROOT, free_port, percentile, rss_kib
 
 BATCH = 1000
 INDEX = "similar"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def _unit(maintype: Any, subtype: Any, body: bytes) -> str:

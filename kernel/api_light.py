@@ -11,6 +11,7 @@ from kernel.hookspecs import hookimpl
 from kernel.openapi import KERNEL_TAGS, spec_fragment
 from kernel.sandbox_worker import run_tool
 from kernel.storage import (
+    MEDIA_ID,
     Storage,
     UploadMeta,
     clean_file_name,

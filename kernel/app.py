@@ -27,6 +27,7 @@ from kernel.openapi import merge_fragments
 from kernel.plugins import PluginHost, create_plugin_host
 from kernel.privacy import OWNER_KEY_NAME, key_from_setting, log_prefix
 from kernel.quota import Ledger, Limits, QuotaStorage, RateLimiter
+from kernel.storage import MEDIA_ID
 from kernel.workers import worker_count
 
 access_log = logging.getLogger("iscc_web.access")
@@ -35,7 +36,7 @@ access_log = logging.getLogger("iscc_web.access")
 class MediaIdConverter(BaseConverter):
     """``<mid:media_id>``: 13 characters of lowercase base32hex; anything else is a 404."""
 
-    regex = "[a-v0-9]{13}"
+    regex = MEDIA_ID.pattern
 
 
 class IsccWebApp(QuartTrio):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import time
 import unicodedata
@@ -38,6 +39,8 @@ def encode_secret() -> bytes:
 
 #: Random bits in a media id (CSPRNG): an id is an unguessable capability for its package.
 MEDIA_ID_BITS = 64
+#: What a media id looks like: 13 characters of lowercase base32hex (use ``fullmatch``).
+MEDIA_ID = re.compile(r"[a-v0-9]{13}")
 
 
 def new_media_id() -> str:

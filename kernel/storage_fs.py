@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import secrets
 import shutil
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,20 +14,16 @@ from typing import IO, Any
 
 import trio
 
+from kernel import storage_fs_scan
 from kernel.config import Settings
 from kernel.errors import InsufficientStorage, NotFound
 from kernel.hookspecs import hookimpl
-from kernel.storage import Storage, UploadMeta, decode_secret, encode_secret
+from kernel.storage import MEDIA_ID, Storage, UploadMeta, decode_secret, encode_secret
 
 log = logging.getLogger("iscc_web.storage")
 
-_MEDIA_ID = re.compile(r"[a-v0-9]{13}")
 #: Bytes gathered before one write (one thread hop) to disk.
 WRITE_BUFFER = 256 * 1024
-
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -56,7 +50,7 @@ class FileSystemStorage:
         return None
 
     def _package(self, media_id: str) -> Path:
-        if not _MEDIA_ID.fullmatch(media_id):
+        if not MEDIA_ID.fullmatch(media_id):
             raise NotFound("File metadata not found")
         return self.root / media_id
 
@@ -122,7 +116,8 @@ class FileSystemStorage:
             await self._in_thread("write meta", self._publish_meta, meta)
             return size
         except BaseException:
-            _remove_tree(target.parent)  # synchronous on purpose: also runs when cancelled
+            # synchronous on purpose: also runs when cancelled
+            storage_fs_scan.remove_tree(target.parent)
             raise
 
     async def save_file(self, meta: UploadMeta, source: Path) -> int:
@@ -137,7 +132,7 @@ class FileSystemStorage:
         try:
             return await self._in_thread("store file", move_in)
         except BaseException:
-            _remove_tree(target.parent)
+            storage_fs_scan.remove_tree(target.parent)
             raise
 
     async def load_meta(self, media_id: str) -> UploadMeta:
@@ -193,89 +188,22 @@ class FileSystemStorage:
 
     async def delete(self, media_id: str) -> bool:
         package = self._package(media_id)
-        trash = self.root / f".trash-{media_id}-{secrets.token_hex(4)}"
+        trash = self.root / f"{storage_fs_scan.TRASH_PREFIX}{media_id}-{secrets.token_hex(4)}"
         try:
             await trio.to_thread.run_sync(os.rename, package, trash)
         except FileNotFoundError:
             return False
-        await trio.to_thread.run_sync(_remove_tree, trash)
+        await trio.to_thread.run_sync(storage_fs_scan.remove_tree, trash)
         return True
 
-    def _sweep_sync(self, max_age: float) -> int:
-        now = time.time()
-        deleted = 0
-        try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            return 0
-        for entry in entries:
-            try:
-                if not entry.is_dir(follow_symlinks=False):
-                    continue
-                if entry.name.startswith(".trash-"):
-                    _remove_tree(Path(entry.path))
-                    continue
-                if entry.name.startswith("."):
-                    continue
-                created = self._created(Path(entry.path), entry.name)
-                if now - created > max_age:
-                    shutil.rmtree(entry.path)
-                    deleted += 1
-            except OSError as exc:
-                log.warning("sweeper could not remove a package: %s", exc.strerror)
-        return deleted
-
-    @staticmethod
-    def _created(package: Path, media_id: str) -> float:
-        """Upload time from the meta record; the directory's mtime when it has none."""
-        try:
-            created = UploadMeta.from_json((package / f"{media_id}.meta.json").read_bytes()).created
-        except (OSError, ValueError, TypeError):
-            created = 0.0
-        return created or package.stat().st_mtime
-
     async def sweep(self, max_age: float) -> int:
-        return await trio.to_thread.run_sync(self._sweep_sync, max_age)
-
-    def _statistics_sync(self) -> dict[str, Any]:
-        packages = total = 0
-        try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            entries = []
-        for entry in entries:
-            if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
-                continue
-            packages += 1
-            try:
-                total += sum(f.stat().st_size for f in os.scandir(entry.path) if f.is_file())
-            except OSError:
-                continue
-        return {"backend": "fs", "packages": packages, "bytes": total}
-
-    def _usage_sync(self) -> dict[str, tuple[str, int]]:
-        usage: dict[str, tuple[str, int]] = {}
-        try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            return usage
-        for entry in entries:
-            if not _MEDIA_ID.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
-                continue
-            try:
-                meta = UploadMeta.from_json(
-                    (Path(entry.path) / f"{entry.name}.meta.json").read_bytes())
-                size = sum(f.stat().st_size for f in os.scandir(entry.path) if f.is_file())
-            except (OSError, ValueError, TypeError):
-                continue  # still being written, or broken: the sweeper deals with it
-            usage[entry.name] = (meta.user, size)
-        return usage
+        return await trio.to_thread.run_sync(storage_fs_scan.sweep, self.root, max_age)
 
     async def usage(self) -> dict[str, tuple[str, int]]:
-        return await trio.to_thread.run_sync(self._usage_sync)
+        return await trio.to_thread.run_sync(storage_fs_scan.usage, self.root)
 
     async def statistics(self) -> dict[str, Any]:
-        return await trio.to_thread.run_sync(self._statistics_sync)
+        return await trio.to_thread.run_sync(storage_fs_scan.statistics, self.root)
 
     async def ready(self) -> bool:
         """The root is a directory this process can create packages in."""

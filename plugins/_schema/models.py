@@ -14,7 +14,9 @@ from typing import Any, Literal
 import attrs
 from attrs import validators as v
 
-MEDIA_ID_PATTERN = r"^[a-v0-9]{13}$"
+from kernel import MEDIA_ID
+
+MEDIA_ID_PATTERN = f"^{MEDIA_ID.pattern}$"
 ISCC_PATTERN = r"^ISCC:[A-Z2-7]{10,73}$"
 #: An absolute URL: a scheme, ``//``, a host (or a bracketed IPv6 address), no white space.
 ABSOLUTE_URL_PATTERN = (r"^[A-Za-z][A-Za-z0-9+.-]*://(\[[0-9A-Fa-f:.]+\]|[^\s/?#\[\]]+)(:[0-9]*)?"

@@ -30,6 +30,7 @@ from typing import Any
 import trio
 
 from kernel import (
+    MEDIA_ID,
     HttpError,
     NotFound,
     ServiceUnavailable,
@@ -46,7 +47,7 @@ from plugins.s3.ops import (
     probe_conditional_writes,
 )
 from plugins.s3.settings import S3Settings
-from plugins.s3.sweep import MEDIA_ID, expired_packages, stale_uploads
+from plugins.s3.sweep import expired_packages, stale_uploads
 from plugins.s3.upload import CLEANUP_TIMEOUT, ObjectUpload, file_chunks
 
 log = logging.getLogger("iscc_web.storage.s3")

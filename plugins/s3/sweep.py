@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-MEDIA_ID = re.compile(r"[a-v0-9]{13}")
+from kernel import MEDIA_ID
 
 
 def _timestamp(value: Any) -> float:

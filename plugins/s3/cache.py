@@ -71,29 +71,46 @@ class LocalCopy:
 
     async def write(self, offset: int, data: bytes) -> None:
         """Put ``data`` at ``offset`` (parts may arrive in any order, also concurrently)."""
-        if self.abandoned or not data:
-            return
-        if not self._cache.reserve_now(len(data)):
+        if self.reserve(len(data)):
+            self.settle(await trio.to_thread.run_sync(self.pwrite_now, offset, data))
+
+    def reserve(self, size: int) -> bool:
+        """Room for ``size`` more bytes; ``False``: nothing to write (abandoned, or no room).
+
+        Then :meth:`pwrite_now` (in a thread) and :meth:`settle` with what it returned.
+        """
+        if self.abandoned or not size:
+            return False
+        if not self._cache.reserve_now(size):
             log.info("upload not kept locally: the staging cache is full")
             self.discard()
-            return
-        self.reserved += len(data)
-        try:
-            await trio.to_thread.run_sync(self._pwrite, offset, data)
-        except OSError as exc:
+            return False
+        self.reserved += size
+        return True
+
+    def settle(self, error: OSError | None) -> None:
+        """Abandon the copy if its write failed."""
+        if error is not None:
             if not self.abandoned:
-                log.warning("upload not kept locally: %s", exc.strerror)
+                log.warning("upload not kept locally: %s", error.strerror)
             self.discard()
 
-    def _pwrite(self, offset: int, data: bytes) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    def pwrite_now(self, offset: int, data: bytes) -> OSError | None:
+        """Write ``data`` at ``offset`` (blocking, thread-safe); the error instead of raising."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            return exc
         try:
             view = memoryview(data)
             while view:
                 written = os.pwrite(fd, view, offset)
                 view, offset = view[written:], offset + written
+        except OSError as exc:
+            return exc
         finally:
             os.close(fd)
+        return None
 
     def discard(self) -> None:
         """Remove the copy and release its bytes (synchronous: also runs when cancelled)."""

@@ -1,9 +1,12 @@
-"""boto3 driven from Trio: every call runs in a worker thread, store errors become HTTP errors.
+"""The store driven from Trio: every request runs in a worker thread, errors become HTTP errors.
 
-The client is thread-safe; each call takes one thread hop (``trio.to_thread``) so the event
-loop never blocks on the network. Errors are sorted into three kinds: the object (or its
-precondition) is missing, which callers handle; the store is full or over quota (507); the
-store is unreachable or failing (503 with ``Retry-After``), which heals by itself.
+Single-key PUT/GET/HEAD go through :class:`~plugins.s3.direct.DirectObjects` (a fraction of
+boto3's CPU per call); everything else through boto3. Both are thread-safe; each request takes
+one thread hop (``trio.to_thread``) so the event loop never blocks on the network, and
+:meth:`S3Ops.in_thread` runs several blocking requests in one hop. Errors are sorted into
+three kinds: the object (or its precondition) is missing, which callers handle; the store is
+full or over quota (507); the store is unreachable or failing (503 with ``Retry-After``),
+which heals by itself.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import botocore.config
@@ -22,7 +26,10 @@ from botocore.utils import determine_content_length
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from kernel import HttpError, InsufficientStorage, ServiceUnavailable
+from plugins.s3.direct import DirectError, DirectObjects
 from plugins.s3.settings import S3Settings
+
+T = TypeVar("T")
 
 log = logging.getLogger("iscc_web.storage.s3")
 
@@ -48,7 +55,11 @@ def unavailable() -> ServiceUnavailable:
 
 def store_error(exc: BaseException) -> HttpError:
     """The HTTP error for a failed store request (logged without keys or secrets)."""
-    code = error_code(exc) or type(exc).__name__
+    return failure(error_code(exc) or type(exc).__name__)
+
+
+def failure(code: str) -> HttpError:
+    """The HTTP error for a store request that failed with ``code`` (logged)."""
     log.error("object store request failed: %s", code)
     if code in _FULL:
         return InsufficientStorage()
@@ -78,8 +89,10 @@ def _no_expect(params: dict[str, Any], **kwargs: Any) -> None:
             del params["headers"]["Expect"]
 
 
-def make_client(settings: S3Settings) -> Any:
-    """A boto3 S3 client for ``settings`` (slow: call it from a thread)."""
+def make_client(settings: S3Settings) -> tuple[Any, DirectObjects | None]:
+    """A boto3 S3 client for ``settings`` and the direct path to the same bucket (slow: call
+    it from a thread). There is a direct path for a configured ``endpoint`` with credentials;
+    without credentials, boto3 says why every request fails."""
     config = botocore.config.Config(
         region_name=settings.region,
         s3={"addressing_style": "path" if settings.path_style else "auto"},
@@ -91,24 +104,100 @@ def make_client(settings: S3Settings) -> Any:
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    session = boto3.session.Session()
-    client = session.client(
-        "s3",
-        endpoint_url=settings.endpoint or None,
-        aws_access_key_id=settings.access_key or None,
-        aws_secret_access_key=settings.secret_key or None,
-        config=config,
-    )
+    # keys given to the session (not the client): both paths then sign with the same ones
+    session = boto3.session.Session(aws_access_key_id=settings.access_key or None,
+                                    aws_secret_access_key=settings.secret_key or None)
+    client = session.client("s3", endpoint_url=settings.endpoint or None, config=config)
     client.meta.events.register_last("before-call.s3", _no_expect)
-    return client
+    credentials = session.get_credentials()
+    if credentials is None or not settings.endpoint:
+        return client, None  # AWS itself (region redirects and all) is left to boto3
+    # the bucket's URL exactly as boto3 resolves it (addressing style, region, endpoint)
+    probe = client.generate_presigned_url("head_object", ExpiresIn=60,
+                                          Params={"Bucket": settings.bucket, "Key": "k"})
+    url = probe.partition("?")[0].removesuffix("k")
+    direct = DirectObjects(url, settings.region, credentials,
+                           connect_timeout=settings.connect_timeout,
+                           read_timeout=settings.read_timeout,
+                           max_attempts=settings.max_attempts,
+                           pool_size=settings.max_pool_connections)
+    return client, direct
+
+
+def _direct_failure(exc: DirectError) -> Exception:
+    if exc.status == 404 or exc.code in _NOT_FOUND:
+        return ObjectMissing(exc.code)
+    if exc.status == 412 or exc.code in _PRECONDITION:
+        return PreconditionFailed(exc.code)
+    return failure(exc.code)
 
 
 class S3Ops:
-    """One bucket's operations, awaitable from Trio."""
+    """One bucket's operations, awaitable from Trio (``*_now``: blocking, for a thread)."""
 
-    def __init__(self, client: Any, bucket: str):
+    def __init__(self, client: Any, bucket: str, direct: DirectObjects | None = None):
         self.client = client
         self.bucket = bucket
+        self.direct = direct
+
+    async def in_thread(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (blocking requests, e.g. several ``*_now`` calls) in one thread hop."""
+        return await trio.to_thread.run_sync(fn)
+
+    def put_now(self, key: str, body: bytes, *, content_type: str | None = None,
+                if_none_match: bool = False) -> None:
+        """PUT one object (``if_none_match``: only if the key does not exist yet)."""
+        if self.direct is None:
+            extra: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
+            if content_type:
+                extra["ContentType"] = content_type
+            self.call_now("put_object", Key=key, Body=body, **extra)
+            return
+        try:
+            self.direct.put(key, body, content_type=content_type, if_none_match=if_none_match)
+        except DirectError as exc:
+            raise _direct_failure(exc) from None
+
+    def get_now(self, key: str) -> bytes:
+        """The whole body of one (small) object."""
+        if self.direct is None:
+            body = self.call_now("get_object", Key=key)["Body"]
+            try:
+                return body.read()
+            except TRANSPORT_ERRORS as exc:
+                raise store_error(exc) from None
+            finally:
+                body.close()
+        try:
+            return self.direct.get(key)
+        except DirectError as exc:
+            raise _direct_failure(exc) from None
+
+    def size_now(self, key: str) -> int:
+        """The size of one object (a HEAD request)."""
+        if self.direct is None:
+            return int(self.call_now("head_object", Key=key)["ContentLength"])
+        try:
+            return int(self.direct.head(key).headers.get("content-length", "0"))
+        except DirectError as exc:
+            raise _direct_failure(exc) from None
+
+    async def put(self, key: str, body: bytes, *, content_type: str | None = None,
+                  if_none_match: bool = False) -> None:
+        await trio.to_thread.run_sync(partial(self.put_now, key, body, content_type=content_type,
+                                              if_none_match=if_none_match))
+
+    async def get(self, key: str) -> bytes:
+        return await trio.to_thread.run_sync(self.get_now, key)
+
+    async def size(self, key: str) -> int:
+        return await trio.to_thread.run_sync(self.size_now, key)
+
+    def close(self) -> None:
+        """Close the connections (blocking)."""
+        if self.direct is not None:
+            self.direct.close()
+        self.client.close()
 
     async def call(self, method: str, **kwargs: Any) -> Any:
         """Run ``client.<method>(Bucket=..., **kwargs)`` in a thread.
@@ -119,9 +208,12 @@ class S3Ops:
             InsufficientStorage: the store is full or over quota.
             ServiceUnavailable: the store is unreachable or failing.
         """
-        fn = partial(getattr(self.client, method), Bucket=self.bucket, **kwargs)
+        return await trio.to_thread.run_sync(partial(self.call_now, method, **kwargs))
+
+    def call_now(self, method: str, **kwargs: Any) -> Any:
+        """:meth:`call`, blocking."""
         try:
-            return await trio.to_thread.run_sync(fn)
+            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
         except ClientError as exc:
             code = error_code(exc)
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -182,9 +274,9 @@ async def probe_conditional_writes(ops: S3Ops, prefix: str) -> bool:
     """
     key = f"{prefix}{secrets.token_hex(8)}"
     try:
-        await ops.call("put_object", Key=key, Body=b"", IfNoneMatch="*")
+        await ops.put(key, b"", if_none_match=True)
         try:
-            await ops.call("put_object", Key=key, Body=b"", IfNoneMatch="*")
+            await ops.put(key, b"", if_none_match=True)
             return False
         except PreconditionFailed:
             return True

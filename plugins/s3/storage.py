@@ -5,9 +5,11 @@ Layout (CONTRACT §5 on keys): ``<prefix><media_id>/<file name>``,
 ``<prefix><media_id>/<media_id>.claim``. Creating a package first claims its media id with a
 conditional write (``If-None-Match: *``) of the claim object, so two instances can never
 create the same id; the file follows, the meta record is written last, and only the meta record
-makes a package visible. Whatever fails or is cancelled after the claim removes every object
-of the package in a shielded, time-bounded cleanup; cleanups the store refused are retried
-before the next upload and by the sweeper.
+makes a package visible. The claim is made when the first byte goes to the store (for a small
+upload: once the whole body is in, in one thread hop with the file and the meta record).
+Whatever fails or is cancelled after the claim removes every object of the package in a
+shielded, time-bounded cleanup; cleanups the store refused are retried before the next upload
+and by the sweeper.
 
 An upload saved with ``keep_local`` is also written to the local staging cache while it
 streams to the store, and the next ``local_file`` of it takes that copy instead of reading the
@@ -78,8 +80,8 @@ class S3Storage:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def __aenter__(self) -> S3Storage:
-        client = await trio.to_thread.run_sync(make_client, self.settings)
-        self._ops = S3Ops(client, self.settings.bucket)
+        client, direct = await trio.to_thread.run_sync(make_client, self.settings)
+        self._ops = S3Ops(client, self.settings.bucket, direct)
         await trio.to_thread.run_sync(self.cache.open)
         try:
             await self.ops.call("head_bucket")
@@ -103,7 +105,7 @@ class S3Storage:
     async def __aexit__(self, *exc_info: object) -> None:
         await trio.to_thread.run_sync(self.cache.close)
         if self._ops is not None:
-            await trio.to_thread.run_sync(self._ops.client.close)
+            await trio.to_thread.run_sync(self._ops.close)
             self._ops = None
 
     # --- keys ---------------------------------------------------------------------------
@@ -121,33 +123,40 @@ class S3Storage:
 
     # --- creating packages --------------------------------------------------------------
 
-    async def _claim(self, media_id: str) -> None:
-        try:
-            await self.ops.call("put_object", Key=self._key(media_id, f"{media_id}.claim"),
-                                Body=b"", IfNoneMatch="*")
-        except PreconditionFailed:
-            log.error("media id collision on claim; the client may retry")
-            raise ServiceUnavailable(retry_after=1) from None
-
     async def _create(self, meta: UploadMeta, fill: Callable[[ObjectUpload], Awaitable[int]],
                       keep_local: bool = False) -> int:
-        """Claim the id, let ``fill`` write the file, publish the meta; clean up on failure."""
-        await self._claim(meta.media_id)
+        """Let ``fill`` write the file between the claim and the meta; clean up on failure."""
         if self.orphans:
             await self._retry_orphans()
+        media_id = meta.media_id
+        claim_key = self._key(media_id, f"{media_id}.claim")
+        meta_key, record = self._key(media_id, f"{media_id}.meta.json"), meta.to_json()
+        claimed = False
+
+        def claim() -> None:  # blocking, in the thread of the upload's first store write
+            nonlocal claimed
+            try:
+                self.ops.put_now(claim_key, b"", if_none_match=True)
+            except PreconditionFailed:
+                log.error("media id collision on claim; the client may retry")
+                raise ServiceUnavailable(retry_after=1) from None
+            claimed = True  # only now is there anything of ours to clean up
+
+        def publish() -> None:
+            self.ops.put_now(meta_key, record, content_type="application/json")
+
         copy = self.cache.begin_copy(meta.clean_file_name) if keep_local else None
         upload = ObjectUpload(self.ops, self._file_key(meta), part_size=self.settings.part_size,
                               concurrency=self.settings.upload_concurrency,
-                              content_type=meta.content_type, copy=copy)
+                              content_type=meta.content_type, copy=copy, claim=claim,
+                              finish=publish)
         try:
             size = await fill(upload)
-            await self.ops.call("put_object", Key=self._key(meta.media_id,
-                                                            f"{meta.media_id}.meta.json"),
-                                Body=meta.to_json(), ContentType="application/json")
         except BaseException:
             if copy is not None:
                 copy.discard()
-            await self._cleanup(meta.media_id)
+            if claimed:
+                await self._cleanup(media_id)
             raise
         self._remember_created(meta.media_id)
         if copy is not None:
@@ -184,27 +193,18 @@ class S3Storage:
 
     # --- reading ------------------------------------------------------------------------
 
-    async def _get_bytes(self, key: str) -> bytes:
-        answer = await self.ops.call("get_object", Key=key)
-        body = answer["Body"]
-        try:
-            return await self.ops.read(body, None)
-        finally:
-            body.close()
-
     async def load_meta(self, media_id: str) -> UploadMeta:
         try:
-            data = await self._get_bytes(self._key(media_id, f"{media_id}.meta.json"))
+            data = await self.ops.get(self._key(media_id, f"{media_id}.meta.json"))
             return UploadMeta.from_json(data)
         except (ObjectMissing, ValueError, TypeError):
             raise NotFound("File metadata not found") from None
 
     async def file_size(self, meta: UploadMeta) -> int:
         try:
-            answer = await self.ops.call("head_object", Key=self._file_key(meta))
+            return await self.ops.size(self._file_key(meta))
         except ObjectMissing:
             raise NotFound("File not found") from None
-        return int(answer["ContentLength"])
 
     async def read_file(self, meta: UploadMeta,
                         chunk_size: int) -> AsyncGenerator[bytes, None]:
@@ -240,21 +240,27 @@ class S3Storage:
             yield target
 
     async def put_sidecar(self, media_id: str, suffix: str, data: bytes) -> None:
+        key = self._key(media_id, f"{media_id}.{suffix}")
         created = self._created.get(media_id)
-        if created is None or time.monotonic() - created > KNOWN_SECONDS:
-            try:
-                await self.ops.call("head_object",
-                                    Key=self._key(media_id, f"{media_id}.meta.json"))
-            except ObjectMissing:
-                raise NotFound("File metadata not found") from None
-        await self.ops.call("put_object", Key=self._key(media_id, f"{media_id}.{suffix}"),
-                            Body=data)
+        if created is not None and time.monotonic() - created <= KNOWN_SECONDS:
+            await self.ops.put(key, data)
+            return
+        meta_key = self._key(media_id, f"{media_id}.meta.json")
+
+        def checked_put() -> None:  # one thread hop for both requests
+            self.ops.size_now(meta_key)
+            self.ops.put_now(key, data)
+
+        try:
+            await self.ops.in_thread(checked_put)
+        except ObjectMissing:
+            raise NotFound("File metadata not found") from None
 
     async def get_sidecar(self, media_id: str, suffix: str) -> bytes | None:
         if not MEDIA_ID.fullmatch(media_id):
             return None
         try:
-            return await self._get_bytes(self._key(media_id, f"{media_id}.{suffix}"))
+            return await self.ops.get(self._key(media_id, f"{media_id}.{suffix}"))
         except ObjectMissing:
             return None
 
@@ -337,8 +343,8 @@ class S3Storage:
         key = f"{self.prefix}.{name}"
         # the first instance to write wins; every other one reads what it wrote
         with contextlib.suppress(PreconditionFailed):
-            await self.ops.call("put_object", Key=key, Body=encode_secret(), IfNoneMatch="*")
-        return decode_secret(await self._get_bytes(key))
+            await self.ops.put(key, encode_secret(), if_none_match=True)
+        return decode_secret(await self.ops.get(key))
 
     async def usage(self) -> dict[str, tuple[str, int]]:
         sizes: dict[str, int] = {}

@@ -4,12 +4,16 @@ At most ``concurrency`` parts are in flight while the next one fills, so an uplo
 ``(concurrency + 1) x part_size`` bytes at most, whatever its size. On any failure or
 cancellation the multipart upload is aborted (the caller removes the other objects). With a
 :class:`~plugins.s3.cache.LocalCopy`, each part is also written to local disk on its way.
+
+The caller's ``claim`` runs just before the first write to the store and ``finish`` right
+after the object is complete, both blocking and in the same thread hop as that write: a small
+upload is one hop (claim, object, meta record), however many requests it makes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -45,17 +49,23 @@ class ObjectUpload:
         concurrency: parts uploaded at once.
         content_type: stored as the object's ``Content-Type``.
         copy: where the bytes are also written locally, or ``None``.
+        claim: blocking; runs before the first store write (its errors end the upload).
+        finish: blocking; runs once the object is complete.
     """
 
     def __init__(self, ops: S3Ops, key: str, *, part_size: int, concurrency: int,
                  content_type: str = "application/octet-stream",
-                 copy: LocalCopy | None = None):
+                 copy: LocalCopy | None = None,
+                 claim: Callable[[], None] = lambda: None,
+                 finish: Callable[[], None] = lambda: None):
         self.ops = ops
         self.key = key
         self.part_size = part_size
         self.concurrency = concurrency
         self.content_type = content_type or "application/octet-stream"
         self.copy = copy
+        self.claim = claim
+        self.finish = finish
         self.upload_id: str | None = None
         self._etags: dict[int, str] = {}
 
@@ -94,11 +104,7 @@ class ObjectUpload:
                 await slots.acquire()
                 nursery.start_soon(self._part, part_number, part, slots)
         if self.upload_id is None:
-            body = bytes(buffer)
-            if self.copy is not None:
-                await self.copy.write(0, body)
-            await self.ops.call("put_object", Key=self.key, Body=body,
-                                ContentType=self.content_type)
+            await self._single(bytes(buffer))
             return size
         if buffer or part_number == 0:
             part_number += 1
@@ -110,10 +116,28 @@ class ObjectUpload:
         await self._complete()
         return size
 
+    async def _single(self, body: bytes) -> None:
+        """Claim, the local copy, the object in one PUT and ``finish``: one thread hop."""
+        copy = self.copy if self.copy is not None and self.copy.reserve(len(body)) else None
+
+        def store() -> OSError | None:
+            copied = copy.pwrite_now(0, body) if copy is not None else None
+            self.claim()
+            self.ops.put_now(self.key, body, content_type=self.content_type)
+            self.finish()
+            return copied
+
+        error = await self.ops.in_thread(store)
+        if copy is not None:
+            copy.settle(error)
+
     async def _begin(self) -> None:
-        answer = await self.ops.call("create_multipart_upload", Key=self.key,
+        def begin() -> Any:
+            self.claim()
+            return self.ops.call_now("create_multipart_upload", Key=self.key,
                                      ContentType=self.content_type)
-        self.upload_id = answer["UploadId"]
+
+        self.upload_id = (await self.ops.in_thread(begin))["UploadId"]
 
     async def _part(self, number: int, data: bytes, slots: trio.Semaphore) -> None:
         try:
@@ -129,12 +153,17 @@ class ObjectUpload:
 
     async def _complete(self) -> None:
         parts = [{"PartNumber": n, "ETag": self._etags[n]} for n in sorted(self._etags)]
-        try:
-            await self.ops.call("complete_multipart_upload", Key=self.key,
-                                UploadId=self.upload_id, MultipartUpload={"Parts": parts})
-        except ObjectMissing as exc:
-            raise store_error(exc) from None
-        self.upload_id = None
+
+        def complete() -> None:
+            try:
+                self.ops.call_now("complete_multipart_upload", Key=self.key,
+                                  UploadId=self.upload_id, MultipartUpload={"Parts": parts})
+            except ObjectMissing as exc:
+                raise store_error(exc) from None
+            self.upload_id = None
+            self.finish()
+
+        await self.ops.in_thread(complete)
 
     async def abort(self) -> bool:
         """Abort the multipart upload, shielded and time-bounded; ``False`` if that failed."""

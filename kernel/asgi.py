@@ -7,7 +7,8 @@ pulling from the server while more than :data:`HIGH_WATER` bytes wait unread, so
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Set
+from functools import cached_property
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent
@@ -21,9 +22,9 @@ HIGH_WATER = 1 << 20
 class BackpressureBody(TrioBody):
     """A request body that tells its producer when the consumer has taken the data."""
 
-    def __init__(self, expected_content_length: int | None, max_content_length: int | None):
-        super().__init__(expected_content_length, max_content_length)
-        self._taken = trio.Event()
+    #: Set when the consumer takes data; made only once the producer waits (most bodies
+    #: are small and never wait, and an Event per request costs).
+    _taken: trio.Event | None = None
 
     @property
     def buffered(self) -> int:
@@ -31,15 +32,18 @@ class BackpressureBody(TrioBody):
 
     async def wait_taken(self) -> None:
         """Wait until the consumer has taken the buffered bytes."""
-        if self._taken.is_set():
-            self._taken = trio.Event()
+        self._taken = trio.Event()
         await self._taken.wait()
+
+    def _took(self) -> None:
+        if self._taken is not None:
+            self._taken.set()
 
     async def __anext__(self) -> bytes:
         try:
             return await super().__anext__()
         finally:
-            self._taken.set()
+            self._took()
 
     async def read_chunk(self, min_size: int, idle_timeout: float) -> bytes:
         """Wait until ``min_size`` bytes are buffered or the body is complete; take them all.
@@ -60,12 +64,21 @@ class BackpressureBody(TrioBody):
         if scope.cancelled_caught:
             raise trio.TooSlowError
         data, self._data = self._data, bytearray()
-        self._taken.set()
+        self._took()
         return data  # type: ignore[return-value]
 
 
 class StreamingRequest(TrioRequest):
     body_class = BackpressureBody
+
+    @cached_property
+    def header_names(self) -> frozenset[bytes]:
+        """The lower-case names of the headers the client sent, for presence checks.
+
+        One pass over the ASGI scope: werkzeug's ``name in request.headers`` and
+        ``request.headers.get(name)`` raise and catch a ``KeyError`` for every absent name.
+        """
+        return frozenset(name.lower() for name, _ in self.scope["headers"])
 
     @property
     def body_unread(self) -> bool:
@@ -76,18 +89,20 @@ class StreamingRequest(TrioRequest):
         """
         if self.body._complete.is_set():  # the usual case: no header lookups
             return False
-        declared = self.headers.get("Transfer-Encoding") or self.headers.get("Content-Length",
-                                                                              "0") != "0"
-        return bool(declared)
+        names = self.header_names
+        if b"transfer-encoding" in names and self.headers.get("Transfer-Encoding"):
+            return True
+        return b"content-length" in names and self.headers.get("Content-Length") != "0"
 
 
-def ambiguous_framing(headers: Any) -> bool:
-    """Both ``Content-Length`` and ``Transfer-Encoding``: a request smuggling shape.
+def ambiguous_framing(header_names: Set[bytes]) -> bool:
+    """Both ``Content-Length`` and ``Transfer-Encoding`` (lower-case names sent): a request
+    smuggling shape.
 
     RFC 9112 §6.3: such a message "ought to be handled as an error", and the connection
     closed, since a proxy in front may have framed the body the other way.
     """
-    return "Content-Length" in headers and "Transfer-Encoding" in headers
+    return b"content-length" in header_names and b"transfer-encoding" in header_names
 
 
 class BackpressureHTTPConnection(TrioASGIHTTPConnection):

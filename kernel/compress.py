@@ -60,10 +60,18 @@ def install_compression(app: Quart) -> None:
         if length is not None and length < MIN_SIZE:
             return response  # never compressed at this size, so it does not vary either
         headers = response.headers
-        if "Content-Encoding" in headers or "no-transform" in headers.get("Cache-Control", ""):
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers
+        if "content-encoding" in present or (
+                "cache-control" in present and "no-transform" in headers["Cache-Control"]):
             return response
-        response.vary.add("Accept-Encoding")
-        if "Range" in request.headers:
+        if "vary" in present:
+            response.vary.add("Accept-Encoding")
+        else:  # what vary.add sets, without parsing and re-serialising an empty set
+            headers.add("Vary", "Accept-Encoding")
+        # presence from one pass over the request's header names (werkzeug raises a KeyError
+        # inside for every absent name): no Accept-Encoding means identity
+        sent = request.header_names  # type: ignore[attr-defined]
+        if b"range" in sent or b"accept-encoding" not in sent:
             return response
         encoding = request.accept_encodings.best_match(["br", "gzip"])
         if encoding is None:

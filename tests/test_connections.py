@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import socket
+from functools import partial
 
 import httpx
 import trio
 
+from kernel.context import runtime_of
+from kernel.serve import hypercorn_config, serve_hypercorn
 from tests.conftest import b64name, serve_live, upload_headers
 from tests.test_serve import start_server
 
@@ -38,6 +41,16 @@ async def connect(url: str, source: str = "127.0.0.1") -> trio.SocketStream:
     return trio.SocketStream(sock)
 
 
+async def healthz(stream: trio.SocketStream) -> bytes:
+    """Ask ``GET /healthz`` on a kept-alive connection; the whole answer."""
+    await stream.send_all(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    answer = b""
+    with trio.fail_after(GUARD):
+        while not answer.endswith(b'{"status": "ok"}'):
+            answer += await stream.receive_some(4096)
+    return answer
+
+
 def statuses(data: bytes) -> list[int]:
     return [int(line.split(b" ")[1]) for line in data.split(b"\r\n")
             if line.startswith(b"HTTP/1.")]
@@ -52,6 +65,34 @@ async def test_connection_close_and_http_1_0_answers_close(make_app) -> None:
             await stream.send_all(head)
             assert statuses(await read_until_closed(stream)) == [200]
             await stream.aclose()
+
+
+async def test_keep_alive_timeout_counts_from_the_last_answer(make_app) -> None:
+    """Each answer moves the idle deadline (kernel.connections.IdleTimer): a connection
+    busy for longer than the timeout in all stays open, and closes once idle that long."""
+    app = make_app(kernel={"plugins": ["media"], "keep_alive_timeout": 2})
+    async with serve_live(app) as url:
+        stream = await connect(url)
+        for _ in range(3):  # 2.4 s in all, never 2 s idle
+            assert statuses(await healthz(stream)) == [200]
+            await trio.sleep(1.2)
+        assert await read_until_closed(stream) == b""  # then closed by the server
+        await stream.aclose()
+
+
+async def test_shutdown_closes_an_idle_keep_alive_connection_at_once(make_app) -> None:
+    app = make_app(kernel={"plugins": ["media"], "keep_alive_timeout": 300})
+    stop = trio.Event()
+    config = hypercorn_config(runtime_of(app).settings.kernel, "127.0.0.1:0")
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve_hypercorn, app, config,
+                                            shutdown_trigger=stop.wait))
+        stream = await connect(binds[0])
+        assert statuses(await healthz(stream)) == [200]
+        stop.set()
+        with trio.fail_after(GUARD):  # long before the 300 s keep-alive timeout
+            assert await read_until_closed(stream) == b""
+        await stream.aclose()
 
 
 async def test_content_length_with_transfer_encoding_is_400_and_closes(make_app,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import secrets
@@ -72,13 +73,15 @@ def _visible(name: str) -> str:
     return "".join(kept)
 
 
+@functools.lru_cache(maxsize=256)
 def clean_file_name(name: str) -> str:
     """The stored name of an upload: what it shows is what it is.
 
     Invisible and direction-changing characters are dropped (``invoice\u202egpj.exe`` would
     display as ``invoiceexe.jpg``), other spaces become plain spaces, leading dots and spaces
     go (no hidden ``.htaccess``), then pathvalidate sanitises for every common filesystem.
-    Never empty, never a sidecar's name.
+    Never empty, never a sidecar's name. Cached: a request asks for the same name several
+    times (storing, processing, answering), and pathvalidate is not cheap.
     """
     cleaned = sanitize_filename(_visible(name).lstrip(". ")).strip(" ")
     if cleaned.strip(". ") == "" or cleaned.endswith((".meta.json", ".iscc.json", ".job.json")):
@@ -160,7 +163,9 @@ class Storage(Protocol):
         """A local path to the package's file for worker processes, valid inside the block.
 
         Raises:
-            NotFound("File not found") when the package has no file.
+            NotFound("File not found") when the package has no file: on entering the block,
+            or, for a backend whose files are local already, when the path is used
+            (:meth:`kernel.workers.Job.add_input`).
         """
 
     async def put_sidecar(self, media_id: str, suffix: str, data: bytes) -> None:

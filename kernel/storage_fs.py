@@ -165,10 +165,8 @@ class FileSystemStorage:
 
     @asynccontextmanager
     async def local_file(self, meta: UploadMeta) -> AsyncIterator[Path]:
-        path = self._file(meta)
-        if not await trio.Path(path).is_file():
-            raise NotFound("File not found")
-        yield path
+        # the file is checked where it is used (Job.add_input), saving a thread hop here
+        yield self._file(meta)
 
     async def put_sidecar(self, media_id: str, suffix: str, data: bytes) -> None:
         path = self._package(media_id) / f"{media_id}.{suffix}"

@@ -24,9 +24,10 @@ T = TypeVar("T")
 class Job:
     """One job's private directory, and the way to run worker functions inside it.
 
-    Made by :meth:`Workers.open_job`; the directory and everything in it is removed when the
-    block is left, also when the worker was killed. Worker functions run with their working
-    directory and ``TMPDIR`` in it, and must be handed only paths inside it.
+    Made by :meth:`Workers.open_job`; everything in the directory is removed when the block is
+    left, also when the worker was killed (an emptied directory may serve a later job). Worker
+    functions run with their working directory and ``TMPDIR`` in it, and must be handed only
+    paths inside it.
     """
 
     def __init__(self, path: Path, runner: Callable[..., Awaitable[Any]]):
@@ -34,11 +35,20 @@ class Job:
         self._runner = runner
 
     async def add_input(self, source: Path, name: str | None = None) -> Path:
-        """A read-only hard link (or copy) of ``source`` in the job's directory."""
+        """A read-only hard link (or copy) of ``source`` in the job's directory.
+
+        Raises:
+            NotFound("File not found"): ``source`` is not a file.
+        """
         import trio  # not at import time: worker processes import this module without trio
 
-        return await trio.to_thread.run_sync(place_input, source, self.path,
-                                             name or source.name)
+        try:
+            return await trio.to_thread.run_sync(place_input, source, self.path,
+                                                 name or source.name)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            from kernel.errors import NotFound
+
+            raise NotFound("File not found") from None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` in a worker, inside this job (see :meth:`Workers.run_sync`)."""
@@ -55,7 +65,7 @@ class Workers(Protocol):
         """Close the pool and end what its jobs left, also after a failure."""
 
     def open_job(self) -> AbstractAsyncContextManager[Job]:
-        """A fresh private job directory, removed (with what the job left) after the block."""
+        """An empty private job directory; what the job left is removed after the block."""
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` in a worker, in a job of its own; return its result or raise.

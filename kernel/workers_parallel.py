@@ -96,12 +96,17 @@ class TrioParallelWorkers:
     async def open_job(self) -> AsyncIterator[Job]:
         if self._ctx is None:
             raise ServiceUnavailable("The worker pool is not running.")
-        path = await trio.to_thread.run_sync(self.jobs.new_job)
+        path = self.jobs.take_spare()  # no thread hop when an emptied directory is kept
+        if path is None:
+            path = await trio.to_thread.run_sync(self.jobs.new_job)
+        reuse = False
         try:
             yield Job(path, self._run_job)
+            reuse = True  # no time limit, cancellation, crash or error ended the block
         finally:
             with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(self.jobs.remove_job, path)
+                await trio.to_thread.run_sync(
+                    functools.partial(self.jobs.end_job, path, reuse=reuse))
 
     async def _end_dead_workers(self) -> None:
         """Kill every process that workers which are gone left behind (their tools)."""

@@ -21,6 +21,7 @@ class Recorder:
         self.hasher = blake3.blake3()
         self.size = 0
         self.chunks = 0
+        self.sizes: list[int] = []
         self.threads: set[int] = set()
         self.concurrent = 0
         self.most_concurrent = 0
@@ -40,6 +41,7 @@ class Recorder:
             self.hasher.update(chunk)
             self.size += len(chunk)
             self.chunks += 1
+            self.sizes.append(len(chunk))
         finally:
             with self._lock:
                 self.concurrent -= 1
@@ -52,7 +54,7 @@ async def observed() -> dict:
                         if "fail_after" in request.args else None)
     meta = await receive_upload(recorder)
     return {"media_id": meta.media_id, "blake3": recorder.hasher.hexdigest(),
-            "size": recorder.size, "chunks": recorder.chunks,
+            "size": recorder.size, "chunks": recorder.chunks, "sizes": recorder.sizes,
             "loop_thread": threading.get_ident() in recorder.threads,
             "most_concurrent": recorder.most_concurrent}
 

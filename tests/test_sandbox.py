@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from kernel.errors import JobTimeout, JobTooComplex, ServiceUnavailable
+from kernel.errors import JobTimeout, JobTooComplex, NotFound, ServiceUnavailable
 from kernel.sandbox import JobRoot, place_input
 from kernel.workers_parallel import TrioParallelWorkers
 from tests import workfns
@@ -58,7 +58,7 @@ def entries(path: Path) -> list[str]:
                   if not p.name.startswith("w") or p.parent == path)
 
 
-async def test_a_job_runs_in_a_private_directory_that_is_removed_after_it(tmp_path):
+async def test_a_job_runs_in_a_private_directory_emptied_after_it(tmp_path):
     workers = pool(tmp_path)
     async with workers:
         seen = await workers.run_sync(workfns.job_environment)
@@ -69,10 +69,61 @@ async def test_a_job_runs_in_a_private_directory_that_is_removed_after_it(tmp_pa
         assert seen["tmp"] == seen["env"] == seen["cwd"]
         assert seen["sid"] == seen["pid"]  # the worker leads its own session
         assert Path(left).parent.parent == instance
-        assert not Path(seen["cwd"]).exists()
         assert not Path(left).exists()
-        assert [p.name for p in instance.iterdir() if not p.name.startswith("w")] == []
+        # what is left are emptied private directories kept for later jobs
+        spares = [p for p in instance.iterdir() if not p.name.startswith("w")]
+        assert spares == [Path(seen["cwd"])]
+        assert list(spares[0].iterdir()) == []
+        assert oct(spares[0].stat().st_mode & 0o777) == "0o700"
     assert list((tmp_path / "work").iterdir()) == []
+
+
+async def test_a_reused_directory_holds_only_the_new_jobs_input(tmp_path):
+    first, second = tmp_path / "a" / "first.jpg", tmp_path / "b" / "second.jpg"
+    for source in (first, second):
+        source.parent.mkdir()
+        source.write_bytes(source.name.encode())
+    workers = pool(tmp_path)
+    async with workers:
+        async with workers.open_job() as job:
+            await job.add_input(first)
+            used = job.path
+            await job.run(workfns.leave_temp_files)
+            await job.run(workfns.leave_hostile_leftovers)
+        async with workers.open_job() as job:
+            assert job.path == used  # reused, not made anew
+            assert oct(job.path.stat().st_mode & 0o777) == "0o700"
+            await job.add_input(second)
+            assert await job.run(workfns.job_listing) == ["second.jpg"]
+    assert first.read_bytes() == b"first.jpg"  # the input link went, the upload stayed
+
+
+async def test_concurrent_jobs_get_different_directories(tmp_path):
+    workers = pool(tmp_path, max_workers=2, max_queue=2)
+    async with workers, workers.open_job() as one, workers.open_job() as two:
+        assert one.path != two.path
+        assert {p.parent for p in (one.path, two.path)} == {workers.jobs.path}
+
+
+async def test_a_directory_of_a_job_that_failed_is_removed_not_reused(tmp_path):
+    workers = pool(tmp_path, timeout=2)
+    async with workers:
+        await workers.run_sync(workfns.add, 1, 1)
+        async with workers.open_job() as job:
+            used = job.path
+        assert used.exists()  # a normal end: kept as a spare
+        async def timed_out_job() -> Path:
+            async with workers.open_job() as job:
+                assert job.path == used
+                await job.run(workfns.hang_in_tool, 3600)
+            return job.path  # pragma: no cover
+
+        with pytest.raises(JobTimeout):
+            await timed_out_job()
+        assert not used.exists()
+        async with workers.open_job() as job:
+            assert job.path != used
+        assert processes_with("sleep 3600") == []
 
 
 async def test_an_input_is_a_read_only_link_outside_storage(tmp_path):
@@ -89,8 +140,17 @@ async def test_an_input_is_a_read_only_link_outside_storage(tmp_path):
             assert not os.access(private, os.W_OK) or os.geteuid() == 0
             assert oct(private.stat().st_mode & 0o777) == "0o444"
             assert await job.run(workfns.add, 1, 2) == 3
-        assert not job.path.exists()
+        assert list(job.path.iterdir()) == []
         assert stored.read_bytes() == b"jpeg"
+        assert stored.stat().st_nlink == 1
+
+
+async def test_a_missing_input_is_404(tmp_path):
+    workers = pool(tmp_path)
+    async with workers, workers.open_job() as job:
+        with pytest.raises(NotFound) as info:
+            await job.add_input(tmp_path / "gone" / "photo.jpg")
+    assert info.value.detail == "File not found"
 
 
 def test_an_input_is_copied_when_it_cannot_be_linked(tmp_path):

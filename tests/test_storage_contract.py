@@ -14,6 +14,7 @@ import trio
 
 from kernel import NotFound, PayloadTooLarge, UploadMeta, new_media_id
 from kernel.storage_fs import FileSystemStorage
+from kernel.workers import Job
 from plugins.s3.settings import S3Settings
 from plugins.s3.storage import S3Storage
 from tests.s3_fixtures import s3_table
@@ -186,8 +187,14 @@ async def test_local_file(backend: Backend) -> None:
     await backend.storage.delete(meta.media_id)
 
 
-async def test_missing_package(backend: Backend) -> None:
+async def _no_worker(*args: object) -> None:
+    raise AssertionError("no job runs here")
+
+
+async def test_missing_package(backend: Backend, tmp_path: Path) -> None:
     storage, meta = backend.storage, make_meta()
+    (tmp_path / "job").mkdir()
+    job = Job(tmp_path / "job", runner=_no_worker)  # where the file would be placed
     for bad in (meta.media_id, "not-a-media-id"):
         with pytest.raises(NotFound, match="File metadata not found"):
             await storage.load_meta(bad)
@@ -195,9 +202,11 @@ async def test_missing_package(backend: Backend) -> None:
         await storage.file_size(meta)
     with pytest.raises(NotFound, match="File not found"):
         await read_all(storage, meta)
+    # refused on entering the block (S3) or where the path is used (file system)
     with pytest.raises(NotFound, match="File not found"):
-        async with storage.local_file(meta):
-            pass  # pragma: no cover
+        async with storage.local_file(meta) as path:
+            await job.add_input(path)
+    assert list(job.path.iterdir()) == []
     with pytest.raises(NotFound):
         await storage.put_sidecar(meta.media_id, "iscc.json", b"{}")
     assert await storage.get_sidecar(meta.media_id, "iscc.json") is None

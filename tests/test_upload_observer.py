@@ -7,6 +7,7 @@ import httpx
 import pytest
 import trio
 
+from kernel.upload_observers import OBSERVE_BATCH, OBSERVE_INLINE
 from tests import observer_plugin
 from tests.conftest import b64name, serve_live, upload_headers
 from tests.test_http_live import chunks, packages, raw_request, wait_until_empty
@@ -28,9 +29,32 @@ async def test_observer_sees_every_byte_in_order_off_the_loop(make_app, media_pa
     assert seen["blake3"] == blake3.blake3(body).hexdigest()
     assert seen["size"] == len(body)
     assert seen["chunks"] > 1
+    # fed in batches (one thread hop each), not chunk by chunk
+    assert all(size >= OBSERVE_BATCH for size in seen["sizes"][:-1])
+    assert seen["chunks"] <= len(body) // OBSERVE_BATCH + 1
     assert stored.content == body
     assert seen["loop_thread"] is False
     assert seen["most_concurrent"] == 1
+
+
+async def test_a_small_upload_is_observed_in_one_call_without_a_thread(make_app, media_path):
+    body = bytes(range(256)) * 200  # 51,200 bytes, sent in 4 pieces
+
+    async def pieces():
+        for start in range(0, len(body), 12_800):
+            yield body[start:start + 12_800]
+            await trio.sleep(0.01)
+
+    async with serve_live(observed_app(make_app)) as url, httpx.AsyncClient(base_url=url) as http:
+        r = await http.post("/api/v1/observed", content=pieces(), headers=upload_headers("s.bin"))
+        assert r.status_code == 200, r.text
+        seen = r.json()
+        stored = await http.get(f"/api/v1/media/{seen['media_id']}")
+    assert len(body) <= OBSERVE_INLINE
+    assert seen["sizes"] == [len(body)]
+    assert seen["loop_thread"] is True
+    assert seen["blake3"] == blake3.blake3(body).hexdigest()
+    assert stored.content == body
 
 
 async def test_chunked_upload_with_a_slow_observer_completes(make_app, media_path):

@@ -157,3 +157,24 @@ def iscc_job_logging_to(path: str, log_path: str) -> str:
         logger.removeHandler(handler)
         handler.close()
     return "ok"
+
+
+def job_listing() -> list[str]:
+    """Everything in the job's directory (relative paths), as the job sees it."""
+    return sorted(str(p.relative_to(os.getcwd())) for p in Path(os.getcwd()).rglob("*"))
+
+
+def leave_hostile_leftovers() -> str:
+    """Leave what a misbehaving parser might: a read-only subdirectory, a symlink out of the
+    job, a file without permissions, and a changed directory mode."""
+    cwd = Path(os.getcwd())
+    sub = cwd / "deep" / "er"
+    sub.mkdir(parents=True)
+    (sub / "frame.png").write_bytes(b"x")
+    os.chmod(cwd / "deep", 0o500)
+    (cwd / "outside").symlink_to("/etc")
+    locked = cwd / "locked.bin"
+    locked.write_bytes(b"secret of this job")
+    os.chmod(locked, 0)
+    os.chmod(cwd, 0o755)
+    return str(cwd)

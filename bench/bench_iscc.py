@@ -5,7 +5,9 @@ Usage: ``python -m bench.bench_iscc [--seconds 20] [--clients 4] [--workers 2]``
 1. Cold start: ``python -m kernel`` is started and the sample image is POSTed to /api/v1/iscc
    until the first 201; the time from process start to that answer is reported.
 2. Load: ``--clients`` threads POST the sample image (``test-image.jpg``) for ``--seconds``
-   against that server (``--workers`` worker processes), while another thread GETs
+   against that server (``--workers`` worker processes), each on one kept-alive connection
+   through a lean raw-socket client (``bench.procs.KeepAliveClient``: httpx would take ~1 ms of
+   the two cores per request from the server), while another process GETs
    /api/v1/explain/{iscc} every 50 ms.
 3. Ceiling: the same ISCC job (``iscc_job``, i.e. ``code_iscc`` plus the JSON dump) on
    ``--workers`` processes without HTTP, kept busy by ``--clients`` in-flight jobs, at the
@@ -32,7 +34,7 @@ from typing import Any
 import httpx
 import iscc_samples
 
-from bench.procs import ROOT, free_port, percentile
+from bench.procs import ROOT, KeepAliveClient, free_port, percentile
 
 IMAGE = Path(iscc_samples.images()[0])
 HEADERS = {"X-Upload-Filename": base64.b64encode(b"test-image.jpg").decode(),
@@ -95,12 +97,14 @@ def http_load(base: str, seconds: float, clients: int) -> dict[str, Any]:
     errors = [0] * clients
     explain: list[float] = []
 
+    port = int(base.rsplit(":", 1)[1])
+
     def client(slot: int) -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
+        with KeepAliveClient(port) as http:
             while not stop.is_set():
                 t0 = time.perf_counter()
-                r = http.post("/api/v1/iscc", content=data, headers=HEADERS)
-                if r.status_code == 201:
+                status, body = http.request("POST", "/api/v1/iscc", data, HEADERS)
+                if status == 201 and b'"iscc":"ISCC:' in body:
                     latencies[slot].append(time.perf_counter() - t0)
                 else:
                     errors[slot] += 1

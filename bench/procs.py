@@ -104,3 +104,59 @@ def kernel_server(config: Path, port: int, log: Path | None = None
     return running([sys.executable, "-m", "kernel", "--config", str(config),
                     "--bind", f"127.0.0.1:{port}"],
                    f"http://127.0.0.1:{port}/api/v1/-/status", log=log)
+
+
+class KeepAliveClient:
+    """A lean HTTP/1.1 client on one kept-alive connection, for load generators.
+
+    It sends each request in one ``sendall`` and parses only the status line and
+    ``Content-Length``: a benchmark client that shares the machine's cores with the server
+    should cost the server as little CPU as it can (httpx costs ~1 ms per small POST here, about
+    a fifth of a whole ISCC job). Answers must carry a ``Content-Length`` (ours do).
+    """
+
+    def __init__(self, port: int, host: str = "127.0.0.1"):
+        self.host = f"{host}:{port}"
+        self.sock = socket.create_connection((host, port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._buffer = b""
+
+    def request(self, method: str, path: str, body: bytes = b"",
+                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """Send one request; return (status, body)."""
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}",
+                 *(f"{k}: {v}" for k, v in (headers or {}).items())]
+        if body or method in ("POST", "PUT"):
+            lines.append(f"Content-Length: {len(body)}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return self._answer()
+
+    def _fill(self) -> None:
+        more = self.sock.recv(262144)
+        if not more:
+            raise ConnectionError("the server closed the connection")
+        self._buffer += more
+
+    def _answer(self) -> tuple[int, bytes]:
+        while (end := self._buffer.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        head, self._buffer = self._buffer[:end], self._buffer[end + 4:]
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(self._buffer) < length:
+            self._fill()
+        answer, self._buffer = self._buffer[:length], self._buffer[length:]
+        return status, answer
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> KeepAliveClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

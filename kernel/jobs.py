@@ -44,11 +44,17 @@ Progress = Callable[[str], Awaitable[None]]
 #: A job's work: returns the success body, raises :class:`HttpError` for a client-safe failure.
 Work = Callable[[Progress], Awaitable[dict[str, Any]]]
 
+#: States of a running job kept for its event streams, so a stream that wakes after several
+#: changes still sends one event per change.
+STATE_HISTORY = 64
+
+
 class _Job:
-    """A job this instance runs: its latest record and what waits on it."""
+    """A job this instance runs: its latest record, its recent states and what waits on it."""
 
     def __init__(self, record: JobRecord):
         self.record = record
+        self.history: deque[JobRecord] = deque([record], maxlen=STATE_HISTORY)
         self.lock = trio.Lock()
         self.go = trio.Event()
         self.changed = trio.Event()
@@ -198,6 +204,7 @@ class JobBoard:
         job.record = attrs.evolve(job.record, seq=seq, lease_until=time.time() + self.lease,
                                   **changes)
         if not renew_only:
+            job.history.append(job.record)
             changed, job.changed = job.changed, trio.Event()
             changed.set()
         try:
@@ -238,6 +245,22 @@ class JobBoard:
         if not hmac.compare_digest(record.job_id, job_id):
             raise NotFound("No such job.")
         return record.as_seen(time.time())
+
+    async def states_after(self, job_id: str, seen: int) -> list[JobRecord]:
+        """The job's states after state ``seen``, oldest first, ending with the current one
+        (just the current one when nothing changed). A job of this instance has each of its
+        recent states; another instance's job only the one it stored last.
+
+        Raises:
+            NotFound: as :meth:`read`.
+        """
+        local = self._jobs.get(job_id)
+        if local is not None:
+            newer = [state for state in local.history if state.seq > seen]
+            if newer and newer[-1].seq == local.record.seq:
+                return newer
+            return [local.record]
+        return [await self.read(job_id)]
 
     async def wait_change(self, job_id: str, seen: int, seconds: float) -> None:
         """Return when a job of this instance moved past state ``seen``, or after ``seconds``."""

@@ -138,11 +138,16 @@ async def _events(jobs: JobBoard, first: JobRecord, seen: int, poll: float,
     record = first
     quiet_since = trio.current_time()
     yield b"retry: 2000\n\n"
+    try:  # after a Last-Event-ID, every state since (as far as this instance keeps them)
+        states = await jobs.states_after(first.job_id, seen) if seen else [first]
+    except NotFound:
+        return
     while True:
-        if record.seq > seen:
-            yield _event(record).encode()
-            seen = record.seq
-            quiet_since = trio.current_time()
+        for record in states:
+            if record.seq > seen:
+                yield _event(record).encode()
+                seen = record.seq
+                quiet_since = trio.current_time()
         if record.terminal:
             return
         until_heartbeat = quiet_since + heartbeat - trio.current_time()
@@ -151,7 +156,7 @@ async def _events(jobs: JobBoard, first: JobRecord, seen: int, poll: float,
             yield b": heartbeat\n\n"
             quiet_since = trio.current_time()
         try:
-            record = await jobs.read(record.job_id)
+            states = await jobs.states_after(record.job_id, seen)
         except NotFound:  # the package was deleted or expired meanwhile
             return
 

@@ -97,9 +97,16 @@ def running(name: str, marker: str) -> list[str]:
     return found
 
 
-def job_dirs(work: Path) -> list[Path]:
-    """Job directories present under the work root (instance dirs hold only worker marks)."""
-    return [p for p in work.glob("*/*") if not p.name.startswith("w")]
+def job_leftovers(work: Path) -> list[Path]:
+    """What jobs left under the work root: anything inside a job directory (an emptied one is
+    kept for a later job, and must be empty) or beside them (instance dirs hold worker marks)."""
+    left = []
+    for entry in work.glob("*/*"):
+        if entry.name.startswith("j") and entry.is_dir() and not entry.is_symlink():
+            left.extend(entry.iterdir())
+        elif not entry.name.startswith("w"):
+            left.append(entry)
+    return left
 
 
 def worker_peak_rss() -> dict[int, int]:
@@ -183,7 +190,7 @@ def test_a_timed_out_video_leaves_no_ffmpeg_running(api: httpx.Client, crafted: 
     time.sleep(1)
     assert running("ffmpeg", str(work)) == []
     assert running("ffprobe", str(work)) == []
-    assert job_dirs(work) == []
+    assert job_leftovers(work) == []
 
 
 def test_a_timed_out_audio_leaves_no_fpcalc_running(api: httpx.Client, crafted: Path,
@@ -194,7 +201,7 @@ def test_a_timed_out_audio_leaves_no_fpcalc_running(api: httpx.Client, crafted: 
     time.sleep(1)
     assert running("fpcalc", str(work)) == []
     assert running("ffmpeg", str(work)) == []
-    assert job_dirs(work) == []
+    assert job_leftovers(work) == []
     assert post_file(api, PNG_SAMPLE, "after.png", params=PLAIN).status_code == 201
 
 
@@ -280,5 +287,5 @@ def test_processing_leaves_no_temporary_files(api: httpx.Client, work: Path, sys
     r = api.post(f"/api/v1/metadata/{media_id}", json={"name": "Embedded"})
     assert r.status_code == 201, r.text
     assert api.get(f"/api/v1/metadata/{media_id}").status_code == 200
-    assert job_dirs(work) == []
+    assert job_leftovers(work) == []
     assert sorted(system_tmp.iterdir()) == []

@@ -107,6 +107,19 @@ async def test_respond_async_then_events_until_done(http: httpx.AsyncClient) -> 
     assert "error" not in state
 
 
+async def test_a_stream_sends_every_state_even_when_changes_come_close_together(
+        http: httpx.AsyncClient) -> None:
+    """"waking up" and "done" are written back to back: a stream that wakes for the first
+    still sends it, then the second (one event per change, in order)."""
+    for _ in range(3):
+        job_id = (await submit(http, "seconds=0.3")).json()["job_id"]
+        events, _ = await read_events(http, job_id)
+        ids = [e["id"] for e in events]
+        assert ids == list(range(ids[0], ids[0] + len(ids)))  # no state skipped
+        phases = [e["phase"] for e in events]
+        assert phases[-2:] == ["waking up", "done"]
+
+
 async def test_late_client_gets_the_current_state_and_last_event_id_is_honoured(
         http: httpx.AsyncClient) -> None:
     job_id = (await submit(http, "seconds=0")).json()["job_id"]

@@ -26,6 +26,8 @@ import pytest
 ACCESS_KEY = "iscc-test-key"
 SECRET_KEY = "iscc-test-secret-0123456789"
 BUCKET = "iscc-test"
+#: Key of the object that start-up writes and reads back (outside every test's prefix).
+READY_PROBE = ".ready-probe"
 #: ``weed mini`` flags that take a port; every one gets a free port so parallel runs never clash.
 PORT_FLAGS = (
     "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
@@ -123,13 +125,19 @@ class SeaweedFS:
         raise RuntimeError("weed mini not ready in time")
 
     def _ready(self) -> bool:
+        """The bucket exists and objects can be written and read back.
+
+        After a restart the filer answers before the volume servers have registered again;
+        until then reading an object fails with a 500, so a probe object is written and read.
+        """
         try:
             client = self.client()
             try:
                 client.head_bucket(Bucket=BUCKET)
             except client.exceptions.ClientError:
                 client.create_bucket(Bucket=BUCKET)
-            return True
+            client.put_object(Bucket=BUCKET, Key=READY_PROBE, Body=b"ready")
+            return client.get_object(Bucket=BUCKET, Key=READY_PROBE)["Body"].read() == b"ready"
         except Exception:
             return False
 

@@ -62,10 +62,12 @@ class LocalCopy:
     fails, the copy is abandoned (its bytes released) and the job reads the store instead.
     """
 
-    def __init__(self, cache: StagingCache, directory: Path, name: str):
+    def __init__(self, cache: StagingCache, directory: Path, name: str, origin: str):
         self._cache = cache
         self.directory = directory
         self.path = directory / name
+        #: The upload's file name as given (``name`` is its clean form): which file this is.
+        self.origin = origin
         self.reserved = 0
         self.abandoned = False
 
@@ -117,7 +119,11 @@ class LocalCopy:
         if self.abandoned:
             return
         self.abandoned = True
-        shutil.rmtree(self.directory, ignore_errors=True)
+        try:  # the copy is one file in its own directory: two calls instead of a tree walk
+            os.unlink(self.path)
+            os.rmdir(self.directory)
+        except OSError:
+            shutil.rmtree(self.directory, ignore_errors=True)
         self._cache.release(self.reserved, files=1)
         self.reserved = 0
 
@@ -197,9 +203,9 @@ class StagingCache:
         self._freed.set()
         self._freed = trio.Event()
 
-    def begin_copy(self, name: str) -> LocalCopy:
-        """A new, empty local copy of an upload named ``name`` (see :class:`LocalCopy`)."""
-        copy = LocalCopy(self, self._new_directory(), name)
+    def begin_copy(self, name: str, origin: str) -> LocalCopy:
+        """A new, empty local copy of an upload stored as ``name``, given as ``origin``."""
+        copy = LocalCopy(self, self._new_directory(), name, origin)
         self.staged += 1
         return copy
 

@@ -128,7 +128,7 @@ class S3Storage:
         """Let ``fill`` write the file between the claim and the meta; clean up on failure."""
         if self.orphans:
             await self._retry_orphans()
-        media_id = meta.media_id
+        media_id, name = meta.media_id, meta.clean_file_name
         claim_key = self._key(media_id, f"{media_id}.claim")
         meta_key, record = self._key(media_id, f"{media_id}.meta.json"), meta.to_json()
         claimed = False
@@ -145,8 +145,9 @@ class S3Storage:
         def publish() -> None:
             self.ops.put_now(meta_key, record, content_type="application/json")
 
-        copy = self.cache.begin_copy(meta.clean_file_name) if keep_local else None
-        upload = ObjectUpload(self.ops, self._file_key(meta), part_size=self.settings.part_size,
+        copy = self.cache.begin_copy(name, meta.file_name) if keep_local else None
+        upload = ObjectUpload(self.ops, self._key(media_id, name),
+                              part_size=self.settings.part_size,
                               concurrency=self.settings.upload_concurrency,
                               content_type=meta.content_type, copy=copy, claim=claim,
                               finish=publish)
@@ -178,7 +179,16 @@ class S3Storage:
 
     async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes], *,
                           keep_local: bool = False) -> int:
-        return await self._create(meta, lambda upload: upload.write(chunks), keep_local)
+        async def fill(upload: ObjectUpload) -> int:
+            try:
+                return await upload.write(chunks)
+            finally:  # a stream left unfinished (failure) is closed here, not by the GC
+                aclose = getattr(chunks, "aclose", None)
+                if aclose is not None:
+                    with trio.CancelScope(shield=True):
+                        await aclose()
+
+        return await self._create(meta, fill, keep_local)
 
     async def save_file(self, meta: UploadMeta, source: Path) -> int:
         async def fill(upload: ObjectUpload) -> int:
@@ -222,7 +232,7 @@ class S3Storage:
     @asynccontextmanager
     async def local_file(self, meta: UploadMeta) -> AsyncIterator[Path]:
         copy = self.cache.take(meta.media_id)
-        if copy is not None and copy.path.name == meta.clean_file_name:
+        if copy is not None and copy.origin == meta.file_name:
             try:
                 yield copy.path
             finally:

@@ -133,11 +133,25 @@ def _first_http_error(group: BaseExceptionGroup) -> HttpError | None:
     return matched if isinstance(matched, HttpError) else None
 
 
+def _answered(error: BaseException) -> None:
+    """A routing error answered as problem+json keeps no tracebacks (its own nor those of the
+    errors it arose from): nothing reports it, and their frames hold the request, which holds
+    its routing error, in reference cycles that only the garbage collector frees (~75 objects
+    per 404, a collection every ~8 requests)."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__context__
+
+
 async def _render_http_error(error: HttpError) -> Response:
     return problem_response(error.status, error.detail, error.headers)
 
 
 async def _render_framework_error(error: HTTPException) -> Response:
+    _answered(error)
     status = error.code or 500
     headers = {}
     valid_methods = getattr(error, "valid_methods", None)

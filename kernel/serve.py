@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -79,6 +80,18 @@ async def _until_signalled(cancel_on: trio.Event | None = None) -> None:
             return
 
 
+def freeze_startup_objects() -> None:
+    """Exempt everything alive now (modules, the app, its plugins) from garbage collection.
+
+    The collector's full passes walk every tracked object; with the web stack, iscc-core and
+    the plugins loaded that is ~80,000 objects, and a pass every few thousand requests cost
+    ~20-50 us per request under load (bench explain). Collected first, so no garbage is kept.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def serve_app(app: IsccWebApp, config: HyperConfig) -> None:
     """Serve until SIGINT or SIGTERM, then let in-flight requests finish (graceful timeout)."""
+    freeze_startup_objects()
     await serve_hypercorn(app, config, shutdown_trigger=_until_signalled)

@@ -11,11 +11,13 @@ generated codes, their other spellings and mutated invalid input.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import iscc_core
 import iscc_lib
 from iscc_core.codec import (
+    CANONICAL_REGEX,
     decode_length,
     decode_units,
     encode_base64,
@@ -45,17 +47,47 @@ def normalize(code: str) -> str:
     return whole if whole.startswith("ISCC:") else f"ISCC:{whole}"
 
 
-def _readable(code: str, fields: Fields) -> str:
-    """``iscc_core.iscc_explain`` of a canonical code from its decoded header and body."""
-    mt, st, vs, ln, body = fields
-    if mt == MT.ID:  # rare; its counter and timestamp forms stay iscc-core's own
-        return iscc_core.iscc_explain(code)
+@lru_cache(maxsize=512)
+def _head(mt: int, st: int, vs: int, ln: int) -> str:
+    """``MAINTYPE-SUBTYPE-VERSION-LENGTH`` of a header (a few hundred exist; enum lookups and
+    length decoding done once each, not for every unit of every request)."""
     subtype = SUBTYPE_MAP[(mt, vs)](st)
     if mt == MT.ISCC:
         length: Any = "".join(t.name[0] for t in decode_units(ln)) + "DI"
     else:
         length = decode_length(mt, ln)
-    return f"{MT(mt).name}-{subtype.name}-{VS(vs).name}-{length}-{body.hex()}"
+    return f"{MT(mt).name}-{subtype.name}-{VS(vs).name}-{length}"
+
+
+@lru_cache(maxsize=512)
+def _header_bytes(mt: int, st: int, vs: int, ln: int) -> bytes:
+    return bytes(encode_header(mt, st, vs, ln))
+
+
+@lru_cache(maxsize=512)
+def _body_bytes(mt: int, st: int, ln: int) -> int:
+    """The body length a header declares (iscc-core's rule)."""
+    return int(decode_length(mt, ln, st).value) // 8
+
+
+def _validate(norm: str, fields: Fields) -> None:
+    """``iscc_core.iscc_validate(norm)`` for a code decoded into ``fields``: its checks, on
+    the decoded header (regex, base32 length, prefix, version, body length); any doubt and
+    iscc-core's own function decides (and raises its own message)."""
+    mt, st, vs, ln, body = fields
+    bare = norm[5:]
+    if not (CANONICAL_REGEX.match(norm) and len(bare) % 8 not in (1, 3, 6)
+            and bare[:2] in _PREFIXES and (mt, vs) in SUBTYPE_MAP
+            and _body_bytes(mt, st, ln) == len(body)):
+        iscc_core.iscc_validate(norm)
+
+
+def _readable(code: str, fields: Fields) -> str:
+    """``iscc_core.iscc_explain`` of a canonical code from its decoded header and body."""
+    mt, st, vs, ln, body = fields
+    if mt == MT.ID:  # rare; its counter and timestamp forms stay iscc-core's own
+        return iscc_core.iscc_explain(code)
+    return f"{_head(mt, st, vs, ln)}-{body.hex()}"
 
 
 def _unit(code: str) -> dict[str, str]:
@@ -79,15 +111,23 @@ def explain(code: str) -> dict[str, Any]:
     """
     try:
         norm = normalize(code)
-        iscc_core.iscc_validate(norm)
         bare = norm[5:]
-        units = iscc_lib.iscc_decompose(norm)
-        fields = iscc_lib.iscc_decode(bare)
+        try:
+            fields: Fields | None = iscc_lib.iscc_decode(bare)
+        except Exception:
+            fields = None
+        if fields is None:  # invalid: iscc-core's message, in the reference's order
+            iscc_core.iscc_validate(norm)
+            units = iscc_lib.iscc_decompose(norm)
+            fields = iscc_lib.iscc_decode(bare)
+        else:
+            _validate(norm, fields)
+            units = iscc_lib.iscc_decompose(norm)
         mt, st, vs, ln, body = fields
         return {
             "iscc": norm,
             "readable": _readable(bare, fields),
-            "multiformat": "u" + encode_base64(MC_PREFIX + encode_header(mt, st, vs, ln) + body),
+            "multiformat": "u" + encode_base64(MC_PREFIX + _header_bytes(mt, st, vs, ln) + body),
             "decomposed": "-".join(units),
             "units": [_unit(unit) for unit in units],
         }

@@ -88,6 +88,31 @@ def iscc_rate(url: str, image: bytes, requests: int, clients: int, limit: float,
     return done / (time.monotonic() - start)
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and its living descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        todo += children.get(pid, [])
+    return total
+
+
 def load() -> str:
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -98,17 +123,23 @@ def s3_versus_fs(store: SeaweedFS, work: Path, image: bytes, requests: int, clie
     kernel = {"plugins": ["media", "iscc", "s3"], "max_workers": 2, "warm_workers": True}
     fs_kernel = {**kernel, "storage": "fs", "media_path": str(work / "iscc-fs-media")}
     rates: dict[str, list[float]] = {"fs": [], "s3": []}
+    cpu: dict[str, list[float]] = {"fs": [], "s3": []}  # ms per ISCC, server tree + store
     with (running_cluster(store, work / "iscc-fs", instances=1, kernel=fs_kernel,
                           nginx=False) as fs,
           running_cluster(store, work / "iscc-s3", instances=1, kernel=kernel,
                           nginx=False) as s3):
         urls = {"fs": fs.url, "s3": s3.url}
+        assert store.process is not None
+        pids = {"fs": [fs.pids()[0]], "s3": [s3.pids()[0], store.process.pid]}
         for url in urls.values():
             iscc_rate(url, image, 2 * clients, clients, limit=60)
         for _ in range(rounds):
             for name, url in urls.items():
-                rates[name].append(iscc_rate(url, image, requests // rounds, clients,
-                                             limit=120, warm=False))
+                before = sum(tree_cpu(pid) for pid in pids[name])
+                rate = iscc_rate(url, image, requests, clients, limit=120, warm=False)
+                used = sum(tree_cpu(pid) for pid in pids[name]) - before
+                rates[name].append(rate)
+                cpu[name].append(used / requests * 1000)
     ratios = [s3 / fs for fs, s3 in zip(rates["fs"], rates["s3"], strict=True)]
     print(f"  filesystem, 1 instance x 2 workers  {statistics.median(rates['fs']):6.2f} ISCC/s"
           f"  (rounds: {', '.join(f'{r:.1f}' for r in rates['fs'])})")
@@ -116,6 +147,10 @@ def s3_versus_fs(store: SeaweedFS, work: Path, image: bytes, requests: int, clie
           f"  (rounds: {', '.join(f'{r:.1f}' for r in rates['s3'])})")
     print(f"  ratio S3 / filesystem (median of {rounds} alternating rounds): "
           f"{statistics.median(ratios):.2f}  ({load()})")
+    fs_cpu, s3_cpu = statistics.median(cpu["fs"]), statistics.median(cpu["s3"])
+    print(f"  CPU per ISCC (server, its workers and, for S3, SeaweedFS): filesystem "
+          f"{fs_cpu:.1f} ms, S3 {s3_cpu:.1f} ms; ratio {fs_cpu / s3_cpu:.2f} (the ISCC/s ratio "
+          f"when the cores are the limit)")
 
 
 def bench_iscc(store: SeaweedFS, work: Path, requests: int, clients: int, rounds: int) -> None:
@@ -124,7 +159,7 @@ def bench_iscc(store: SeaweedFS, work: Path, requests: int, clients: int, rounds
     image = Path(iscc_samples.images()[0]).read_bytes()
     plugins = ["media", "iscc", "s3"]
     print(f"\nISCC/s of the sample image ({len(image)} bytes), {requests} requests from "
-          f"{clients} clients, 2 worker processes per setup:")
+          f"{clients} clients (per round), 2 worker processes per setup:")
     s3_versus_fs(store, work, image, requests, clients, rounds)
     setups = [("1 instance x 2 workers, nginx", 1, 2, True),
               ("2 instances x 1 worker, nginx", 2, 1, True)]

@@ -156,6 +156,23 @@ async def test_untaken_copies_expire_and_deleted_packages_drop_theirs(
     await storage.delete(late.media_id)
 
 
+async def test_emptied_copy_directories_are_reused(storage: S3Storage) -> None:
+    first, second = meta("a.jpg"), meta("b.jpg")
+    await storage.save_upload(first, stream(b"one"), keep_local=True)
+    async with storage.local_file(first) as path:
+        used = path.parent
+    assert used.is_dir()
+    assert list(used.iterdir()) == []
+    await storage.save_upload(second, stream(b"two"), keep_local=True)
+    async with storage.local_file(second) as path:
+        assert path.parent == used
+        assert path.read_bytes() == b"two"
+        assert [p.name for p in used.iterdir()] == ["b.jpg"]
+    assert list(used.iterdir()) == []
+    assert storage.cache.used == 0
+    assert staged_files(storage) == []
+
+
 async def test_sidecar_of_a_package_deleted_here_is_refused(storage: S3Storage) -> None:
     item = meta()
     await storage.save_upload(item, stream(b"data"), keep_local=True)

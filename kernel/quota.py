@@ -17,7 +17,8 @@ start per minute (429 + ``Retry-After``).
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,7 @@ class QuotaStorage:
             self.ledger.replace({})
 
     async def _metered(self, owner: str, chunks: AsyncIterator[bytes],
-                       counted: list[int]) -> AsyncIterator[bytes]:
+                       counted: list[int]) -> AsyncGenerator[bytes, None]:
         async for chunk in chunks:
             self.ledger.charge(owner, len(chunk))
             counted[0] += len(chunk)
@@ -154,8 +155,9 @@ class QuotaStorage:
         self.ledger.check_new_package(meta.user)
         counted = [0]
         try:
-            size = await self._inner.save_upload(meta, self._metered(meta.user, chunks, counted),
-                                                 keep_local=keep_local)
+            # closed here, also when the backend stops reading early (a store that died)
+            async with aclosing(self._metered(meta.user, chunks, counted)) as metered:
+                size = await self._inner.save_upload(meta, metered, keep_local=keep_local)
             self.ledger.record(meta.media_id, meta.user, size)
             return size
         finally:

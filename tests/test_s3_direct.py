@@ -108,6 +108,7 @@ def test_the_direct_path_talks_to_the_bucket_boto3_resolves(seaweedfs: SeaweedFS
         assert client.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"both"
         assert direct.get(key) == b"both"
         assert direct.head(key).headers["content-length"] == "4"
+        assert direct.idle_connections == 1  # one kept connection served all four requests
     finally:
         client.delete_object(Bucket=BUCKET, Key=key)
         direct.close()

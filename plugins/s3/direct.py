@@ -154,7 +154,7 @@ class DirectObjects:
             response = conn.getresponse()
             status = response.status
             limit = None if 200 <= status < 300 else ERROR_BODY_LIMIT
-            data = response.read(limit) if method != "HEAD" else b""
+            data = response.read(limit)  # b"" for a HEAD (that also ends the response)
             names = {name.lower(): value for name, value in response.getheaders()}
             if response.will_close or not response.isclosed():
                 conn.close()
@@ -190,6 +190,11 @@ class DirectObjects:
             self._idle.put_nowait(conn)
         except queue.Full:
             conn.close()
+
+    @property
+    def idle_connections(self) -> int:
+        """Connections kept open for the next requests."""
+        return self._idle.qsize()
 
     def close(self) -> None:
         while True:

@@ -7,9 +7,8 @@ conditional write (``If-None-Match: *``) of the claim object, so two instances c
 create the same id; the file follows, the meta record is written last, and only the meta record
 makes a package visible. The claim is made when the first byte goes to the store (for a small
 upload: once the whole body is in, in one thread hop with the file and the meta record).
-Whatever fails or is cancelled after the claim removes every object of the package in a
-shielded, time-bounded cleanup; cleanups the store refused are retried before the next upload
-and by the sweeper.
+Whatever fails or is cancelled after the claim removes every object of the package
+(:mod:`plugins.s3.removal`).
 
 An upload saved with ``keep_local`` is also written to the local staging cache while it
 streams to the store, and the next ``local_file`` of it takes that copy instead of reading the
@@ -48,9 +47,10 @@ from plugins.s3.ops import (
     make_client,
     probe_conditional_writes,
 )
+from plugins.s3.removal import Remover
 from plugins.s3.settings import S3Settings
 from plugins.s3.sweep import expired_packages, stale_uploads
-from plugins.s3.upload import CLEANUP_TIMEOUT, ObjectUpload, file_chunks
+from plugins.s3.upload import ObjectUpload, file_chunks
 
 log = logging.getLogger("iscc_web.storage.s3")
 
@@ -66,7 +66,7 @@ class S3Storage:
         self.prefix = settings.prefix
         root = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
         self.cache = StagingCache(root, settings.cache_max_bytes, settings.cache_wait)
-        self.orphans: set[str] = set()
+        self.removal = Remover(lambda: self.ops, self._package, self._forget)
         self._owners: dict[str, str] = {}  # media id -> owner, for usage()
         self._created: dict[str, float] = {}  # media id -> when this instance created it
         self._ops: S3Ops | None = None
@@ -126,8 +126,8 @@ class S3Storage:
     async def _create(self, meta: UploadMeta, fill: Callable[[ObjectUpload], Awaitable[int]],
                       keep_local: bool = False) -> int:
         """Let ``fill`` write the file between the claim and the meta; clean up on failure."""
-        if self.orphans:
-            await self._retry_orphans()
+        if self.removal.orphans:
+            await self.removal.retry_orphans()
         media_id, name = meta.media_id, meta.clean_file_name
         claim_key = self._key(media_id, f"{media_id}.claim")
         meta_key, record = self._key(media_id, f"{media_id}.meta.json"), meta.to_json()
@@ -157,7 +157,7 @@ class S3Storage:
             if copy is not None:
                 copy.discard()
             if claimed:
-                await self._cleanup(media_id)
+                await self.removal.cleanup(media_id)
             raise
         self._remember_created(meta.media_id)
         if copy is not None:
@@ -276,60 +276,17 @@ class S3Storage:
 
     # --- removing -----------------------------------------------------------------------
 
-    async def _remove(self, media_id: str) -> bool:
-        """Delete every object of a package, the meta record first (it disappears at once)."""
-        self._forget(media_id)
-        keys = [obj["Key"] for obj in await self.ops.list_keys(self._package(media_id))]
-        if not keys:
-            self.orphans.discard(media_id)
-            return False
-        meta_key = self._key(media_id, f"{media_id}.meta.json")
-        if meta_key in keys:
-            await self.ops.delete_keys([meta_key])
-        await self.ops.delete_keys([key for key in keys if key != meta_key])
-        self.orphans.discard(media_id)
-        return True
-
-    async def _remove_failed(self, media_id: str) -> None:
-        """Abort multipart uploads left under a failed package, then remove its objects."""
-        package = self._package(media_id)
-        for upload in await self.ops.list_uploads(package):
-            try:
-                await self.ops.call("abort_multipart_upload", Key=upload["Key"],
-                                    UploadId=upload["UploadId"])
-            except ObjectMissing:
-                continue
-        await self._remove(media_id)
-
-    async def _cleanup(self, media_id: str) -> None:
-        """Remove a failed package; shielded, bounded, never raising (remembered if refused)."""
-        with trio.CancelScope(shield=True) as scope:
-            scope.deadline = trio.current_time() + CLEANUP_TIMEOUT
-            try:
-                await self._remove_failed(media_id)
-                return
-            except Exception as exc:
-                log.warning("cleanup of a failed upload deferred: %s", type(exc).__name__)
-        self.orphans.add(media_id)
-
-    async def _retry_orphans(self) -> None:
-        for media_id in sorted(self.orphans):
-            try:
-                await self._remove_failed(media_id)
-            except Exception:
-                return  # the store still fails; try again later
-
     async def delete(self, media_id: str) -> bool:
-        return await self._remove(media_id)
+        return await self.removal.remove(media_id)
 
     async def sweep(self, max_age: float) -> int:
-        await self._retry_orphans()
+        await self.removal.retry_orphans()
         now = time.time()
         objects = await self.ops.list_keys(self.prefix)
         deleted = 0
         for media_id in expired_packages(objects, self.prefix, now, max_age):
             try:
-                if await self._remove(media_id):
+                if await self.removal.remove(media_id):
                     deleted += 1
             except Exception as exc:  # another instance may be sweeping it right now
                 log.warning("sweeper could not remove a package: %s", type(exc).__name__)
@@ -388,7 +345,7 @@ class S3Storage:
             "objects": len(objects),
             "staged_files": self.cache.staged,
             "staged_bytes": self.cache.used,
-            "pending_cleanups": len(self.orphans),
+            "pending_cleanups": len(self.removal.orphans),
         }
 
 

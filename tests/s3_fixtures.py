@@ -102,7 +102,8 @@ class SeaweedFS:
                 self.started_once = True
                 return
             tail = log_path.read_bytes()[offset:]
-            if b"Port allocation failed" not in tail or time.monotonic() > deadline:
+            lost_port = b"Port allocation failed" in tail or b"address already in use" in tail
+            if not lost_port or time.monotonic() > deadline:
                 raise RuntimeError(f"weed mini exited; see {log_path}")
             if not self.started_once:
                 self.ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True))

@@ -179,16 +179,7 @@ class S3Storage:
 
     async def save_upload(self, meta: UploadMeta, chunks: AsyncIterator[bytes], *,
                           keep_local: bool = False) -> int:
-        async def fill(upload: ObjectUpload) -> int:
-            try:
-                return await upload.write(chunks)
-            finally:  # a stream left unfinished (failure) is closed here, not by the GC
-                aclose = getattr(chunks, "aclose", None)
-                if aclose is not None:
-                    with trio.CancelScope(shield=True):
-                        await aclose()
-
-        return await self._create(meta, fill, keep_local)
+        return await self._create(meta, lambda upload: upload.write(chunks), keep_local)
 
     async def save_file(self, meta: UploadMeta, source: Path) -> int:
         async def fill(upload: ObjectUpload) -> int:

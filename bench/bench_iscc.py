@@ -47,6 +47,7 @@ def write_config(directory: Path, workers: int) -> Path:
         "[kernel]\n"
         'plugins = ["media", "explain", "iscc", "metadata", "simprint"]\n'
         f'media_path = "{directory / "media"}"\n'
+        f'work_path = "{directory / "work"}"\n'
         f"max_workers = {workers}\n"
         "warm_workers = true\n"
         "cleanup_interval = 0\n"
@@ -176,8 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--storage-dir", metavar="DIR",
+                        help="where the server's media_path and work_path go (default: a new "
+                        "directory in the system temp dir); e.g. /dev/shm to see the file "
+                        "system's share")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-iscc-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-iscc-", dir=args.storage_dir) as tmp:
         directory = Path(tmp)
         config = write_config(directory, args.workers)
         proc, cold = start_and_first_201(config, free_port(), directory / "server.log")

@@ -44,6 +44,16 @@ end
 """
 
 
+def write_cycle_script(work: Path, count: int = 1000) -> Path:
+    """A wrk script in ``work`` that cycles through explain requests for ``count`` distinct
+    codes (tests/iscc_codes.py), so no cache can hide the per-code cost."""
+    paths = work / "paths.txt"
+    paths.write_text("".join(f"{EXPLAIN}{code}\n" for code in many_codes(count)))
+    cycle = work / "cycle.lua"
+    cycle.write_text(CYCLE_LUA % paths)
+    return cycle
+
+
 def parse_wrk(output: str) -> tuple[float, str, str]:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"\s50%\s+(\S+)", output).group(1)  # type: ignore[union-attr]
@@ -91,10 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-explain-") as tmp, \
             contextlib.ExitStack() as servers:
         work = Path(tmp)
-        paths = work / "paths.txt"
-        paths.write_text("".join(f"{EXPLAIN}{code}\n" for code in many_codes(1000)))
-        cycle = work / "cycle.lua"
-        cycle.write_text(CYCLE_LUA % paths)
+        cycle = write_cycle_script(work)
         targets: dict[str, tuple[str, Path | None]] = {}
 
         port = free_port()

@@ -28,9 +28,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.bench_explain import CYCLE_LUA, EXPLAIN
+from bench.bench_explain import write_cycle_script
 from bench.procs import free_port, kernel_server
-from tests.iscc_codes import many_codes
 
 ACCEPT = "gzip, deflate, br"
 SERVERS = {
@@ -75,10 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ops-") as tmp, \
             contextlib.ExitStack() as stack:
         work = Path(tmp)
-        paths = work / "paths.txt"
-        paths.write_text("".join(f"{EXPLAIN}{code}\n" for code in many_codes(1000)))
-        cycle = work / "cycle.lua"
-        cycle.write_text(CYCLE_LUA % paths)
+        cycle = write_cycle_script(work)
         servers: dict[str, tuple[str, int]] = {}
         for name, plugins in SERVERS.items():
             config = work / f"{len(servers)}.toml"

@@ -1,6 +1,7 @@
 """ISCC throughput over HTTP next to the in-process ceiling, explain latency under load, cold start.
 
-Usage: ``python -m bench.bench_iscc [--seconds 20] [--clients 4] [--workers 2]``.
+Usage: ``python -m bench iscc [--seconds 20] [--clients 4] [--workers 2] [--storage-dir DIR]
+[--other-url http://127.0.0.1:PORT]``.
 
 1. Cold start: ``python -m kernel`` is started and the sample image is POSTed to /api/v1/iscc
    until the first 201; the time from process start to that answer is reported.
@@ -9,7 +10,12 @@ Usage: ``python -m bench.bench_iscc [--seconds 20] [--clients 4] [--workers 2]``
    through a lean raw-socket client (``bench.procs.KeepAliveClient``: httpx would take ~1 ms of
    the two cores per request from the server), while another process GETs
    /api/v1/explain/{iscc} every 50 ms.
-3. Ceiling: the same ISCC job (``iscc_job``, i.e. ``code_iscc`` plus the JSON dump) on
+3. With ``--other-url``: right after ours, the same load (same client class, clients, seconds,
+   sample, headers and explain probe) against another, already running server of the same API
+   on a loopback address (e.g. iscc-web, started as its docs say for production); its ISCC/s and
+   ours / its are printed. An answer counts only if it is a 201 with an ``"iscc":"ISCC:…"`` in
+   the body (``is_iscc_answer``, the same check for both servers).
+4. Ceiling: the same ISCC job (``iscc_job``, i.e. ``code_iscc`` plus the JSON dump) on
    ``--workers`` processes without HTTP, kept busy by ``--clients`` in-flight jobs, at the
    server's worker niceness (``worker_niceness``): on a machine shared with other work a
    ceiling at full priority would win CPU the server's workers are not given.
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ipaddress
 import multiprocessing
 import os
 import shutil
@@ -30,6 +37,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import iscc_samples
@@ -77,6 +85,23 @@ def start_and_first_201(config: Path, port: int, log: Path) -> tuple[subprocess.
             time.sleep(0.01)
 
 
+def loopback_base(url: str) -> str:
+    """``http://HOST:PORT`` of ``url`` if HOST is a loopback IP literal; else SystemExit."""
+    parts = urlsplit(url)
+    try:
+        loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme != "http" or not loopback or parts.port is None or parts.path not in ("", "/"):
+        raise SystemExit(f"--other-url must be http://<loopback IP>:<port>, not {url!r}")
+    return f"http://{parts.netloc}"
+
+
+def is_iscc_answer(status: int, body: bytes) -> bool:
+    """A successful ``POST /api/v1/iscc``: 201 with an ISCC in the (compact JSON) body."""
+    return status == 201 and b'"iscc":"ISCC:' in body
+
+
 def explain_probe(base: str, iscc: str, seconds: float, sender: Any) -> None:
     """GET /api/v1/explain/{iscc} every 50 ms for ``seconds``; send back the latencies."""
     latencies: list[float] = []
@@ -98,20 +123,29 @@ def http_load(base: str, seconds: float, clients: int) -> dict[str, Any]:
     errors = [0] * clients
     explain: list[float] = []
 
-    port = int(base.rsplit(":", 1)[1])
+    address = urlsplit(base)
+    host, port = str(address.hostname), int(address.port or 80)
 
     def client(slot: int) -> None:
-        with KeepAliveClient(port) as http:
-            while not stop.is_set():
-                t0 = time.perf_counter()
-                status, body = http.request("POST", "/api/v1/iscc", data, HEADERS)
-                if status == 201 and b'"iscc":"ISCC:' in body:
-                    latencies[slot].append(time.perf_counter() - t0)
-                else:
-                    errors[slot] += 1
+        while not stop.is_set():
+            try:
+                with KeepAliveClient(port, host) as http:
+                    while not stop.is_set():
+                        t0 = time.perf_counter()
+                        status, body = http.request("POST", "/api/v1/iscc", data, HEADERS)
+                        if is_iscc_answer(status, body):
+                            latencies[slot].append(time.perf_counter() - t0)
+                        else:
+                            errors[slot] += 1
+            except OSError:  # a closed or refused connection counts, then a new one is opened
+                errors[slot] += 1
 
     with httpx.Client(base_url=base, timeout=60) as http:
-        iscc = http.post("/api/v1/iscc", content=data, headers=HEADERS).json()["iscc"]
+        first = http.post("/api/v1/iscc", content=data, headers=HEADERS)
+    if not is_iscc_answer(first.status_code, first.content):
+        raise RuntimeError(f"{base} answered POST /api/v1/iscc with {first.status_code}: "
+                           f"{first.text[:200]}")
+    iscc = first.json()["iscc"]
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     # the probe runs in its own process: in this one it would wait for the GIL behind the
     # load threads (up to the 5 ms switch interval) and measure the client, not the server
@@ -177,11 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--other-url", metavar="URL",
+                        help="also load an already running server of the same API at this "
+                        "loopback URL (e.g. http://127.0.0.1:8765 for iscc-web) right after ours, "
+                        "the same way, and print ours / its ISCC/s")
     parser.add_argument("--storage-dir", metavar="DIR",
                         help="where the server's media_path and work_path go (default: a new "
                         "directory in the system temp dir); e.g. /dev/shm to see the file "
                         "system's share")
     args = parser.parse_args(argv)
+    other_base = loopback_base(args.other_url) if args.other_url else None
+    other: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="bench-iscc-", dir=args.storage_dir) as tmp:
         directory = Path(tmp)
         config = write_config(directory, args.workers)
@@ -192,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             proc.terminate()
             proc.wait(30)
+        if other_base:
+            other = http_load(other_base, args.seconds, args.clients)
         ceiling_dir = directory / "ceiling"
         ceiling_dir.mkdir()
         top = ceiling(args.seconds, args.workers, args.clients, ceiling_dir)
@@ -201,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  HTTP  POST /api/v1/iscc: {load['rps']:.1f} req/s ({load['requests']} ok, "
           f"{load['errors']} errors), p50 {load['p50'] * 1000:.1f} ms, "
           f"p95 {load['p95'] * 1000:.1f} ms")
+    if other is not None:
+        print(f"  other server {other_base}: POST /api/v1/iscc: {other['rps']:.1f} req/s "
+              f"({other['requests']} ok, {other['errors']} errors), p50 "
+              f"{other['p50'] * 1000:.1f} ms, p95 {other['p95'] * 1000:.1f} ms; explain p99 "
+              f"{other['explain_p99'] * 1000:.1f} ms")
+        if other["rps"]:
+            print(f"  ours / other server: {load['rps'] / other['rps']:.2f}x")
     print(f"  ceiling (iscc_job on {args.workers} processes, no HTTP): {top['rps']:.1f} jobs/s")
     print(f"  HTTP / ceiling: {load['rps'] / top['rps'] * 100:.0f} %")
     print(f"  GET /api/v1/explain during load: p99 {load['explain_p99'] * 1000:.1f} ms "

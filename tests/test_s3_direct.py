@@ -63,8 +63,8 @@ async def test_a_small_upload_and_its_result_take_no_boto3_call(storage: S3Stora
     assert calls == []
     package = f"{storage.prefix}{item.media_id}/"
     assert seaweedfs.keys(package) == sorted(
-        package + name for name in (f"{item.media_id}.claim", f"{item.media_id}.iscc.json",
-                                    f"{item.media_id}.meta.json", "photo.jpg"))
+        package + name for name in (f"{item.media_id}.iscc.json", f"{item.media_id}.meta.json",
+                                    "photo.jpg"))
     stored = seaweedfs.client().get_object(Bucket=BUCKET, Key=package + "photo.jpg")
     assert stored["ContentType"] == "image/jpeg"
     assert stored["Body"].read() == b"jpegbytes"

@@ -10,7 +10,7 @@ import trio
 
 from kernel import InsufficientStorage, ServiceUnavailable, UploadMeta, create_app, new_media_id
 from kernel.context import runtime_of
-from plugins.s3.ops import probe_conditional_writes
+from plugins.s3.create import probe_conditional_writes
 from plugins.s3.settings import S3Settings
 from plugins.s3.storage import S3Storage
 from tests.s3_fixtures import BUCKET, SeaweedFS, s3_table
@@ -43,8 +43,7 @@ async def test_a_claimed_media_id_is_never_reused(storage: S3Storage,
     chunks = [c async for c in storage.read_file(first, 1024)]
     assert chunks == [b"first"]
     names = [k.rsplit("/", 1)[1] for k in seaweedfs.keys(storage.prefix)]
-    assert sorted(names) == sorted([f"{first.media_id}.claim", f"{first.media_id}.meta.json",
-                                    "first.txt"])
+    assert sorted(names) == sorted([f"{first.media_id}.meta.json", "first.txt"])
     assert await probe_conditional_writes(storage.ops, storage.prefix + ".probe-")
 
 

@@ -11,9 +11,7 @@ which heals by itself.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import secrets
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -79,8 +77,8 @@ EXPECT_THRESHOLD = 1024 * 1024
 def _no_expect(params: dict[str, Any], **kwargs: Any) -> None:
     """Send small bodies at once instead of asking first (botocore asks for every body).
 
-    ``Expect: 100-continue`` spares sending a body the store would refuse; for a claim, a meta
-    record, a sidecar or a small file, the extra round trip costs more than sending it.
+    ``Expect: 100-continue`` spares sending a body the store would refuse; for a meta record, a
+    sidecar or a small file, the extra round trip costs more than sending it.
     """
     body = params.get("body")
     if "Expect" in params.get("headers", {}) and body is not None:
@@ -145,16 +143,29 @@ class S3Ops:
         return await trio.to_thread.run_sync(fn)
 
     def put_now(self, key: str, body: bytes, *, content_type: str | None = None,
-                if_none_match: bool = False) -> None:
-        """PUT one object (``if_none_match``: only if the key does not exist yet)."""
+                if_none_match: bool = False, metadata: dict[str, str] | None = None) -> None:
+        """PUT one object (``if_none_match``: only if the key does not exist yet; ``metadata``:
+        its user metadata)."""
         if self.direct is None:
             extra: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
             if content_type:
                 extra["ContentType"] = content_type
+            if metadata:
+                extra["Metadata"] = metadata
             self.call_now("put_object", Key=key, Body=body, **extra)
             return
         try:
-            self.direct.put(key, body, content_type=content_type, if_none_match=if_none_match)
+            self.direct.put(key, body, content_type=content_type, if_none_match=if_none_match,
+                            metadata=metadata)
+        except DirectError as exc:
+            raise _direct_failure(exc) from None
+
+    def metadata_now(self, key: str) -> dict[str, str]:
+        """The user metadata of one object (a HEAD request)."""
+        if self.direct is None:
+            return dict(self.call_now("head_object", Key=key).get("Metadata", {}))
+        try:
+            return self.direct.metadata(key)
         except DirectError as exc:
             raise _direct_failure(exc) from None
 
@@ -192,6 +203,9 @@ class S3Ops:
 
     async def size(self, key: str) -> int:
         return await trio.to_thread.run_sync(self.size_now, key)
+
+    async def metadata(self, key: str) -> dict[str, str]:
+        return await trio.to_thread.run_sync(self.metadata_now, key)
 
     def close(self) -> None:
         """Close the connections (blocking)."""
@@ -265,24 +279,3 @@ class S3Ops:
                 log.error("object store refused to delete %d object(s)", len(result["Errors"]))
                 raise unavailable()
 
-
-async def probe_conditional_writes(ops: S3Ops, prefix: str) -> bool:
-    """Whether the store refuses a second ``If-None-Match: *`` write of one key.
-
-    Returns ``True`` also when the probe itself failed (that is logged): only a store that
-    demonstrably ignores the condition is reported.
-    """
-    key = f"{prefix}{secrets.token_hex(8)}"
-    try:
-        await ops.put(key, b"", if_none_match=True)
-        try:
-            await ops.put(key, b"", if_none_match=True)
-            return False
-        except PreconditionFailed:
-            return True
-    except Exception as exc:  # a probe must never stop the server
-        log.warning("could not probe conditional writes: %s", type(exc).__name__)
-        return True
-    finally:
-        with trio.CancelScope(shield=True), contextlib.suppress(Exception):
-            await ops.delete_keys([key])

@@ -1,14 +1,12 @@
 """The S3 storage backend: one key prefix per package, shared safely by many instances.
 
 Layout (CONTRACT §5 on keys): ``<prefix><media_id>/<file name>``,
-``<prefix><media_id>/<media_id>.meta.json``, ``<prefix><media_id>/<media_id>.iscc.json`` and
-``<prefix><media_id>/<media_id>.claim``. Creating a package first claims its media id with a
-conditional write (``If-None-Match: *``) of the claim object, so two instances can never
-create the same id; the file follows, the meta record is written last, and only the meta record
-makes a package visible. The claim is made when the first byte goes to the store (for a small
-upload: once the whole body is in, in one thread hop with the file and the meta record).
-Whatever fails or is cancelled after the claim removes every object of the package
-(:mod:`plugins.s3.removal`).
+``<prefix><media_id>/<media_id>.meta.json`` and ``<prefix><media_id>/<media_id>.iscc.json``
+(packages of earlier versions also hold an empty ``<media_id>.claim``). The file is written
+first, the meta record last, both only if absent (``If-None-Match: *``), so two instances can
+never create the same id (:mod:`plugins.s3.create`), and only the meta record makes a package
+visible. A small upload is one thread hop once the whole body is in (file and meta record);
+whatever fails or is cancelled removes what it wrote (:mod:`plugins.s3.removal`).
 
 An upload saved with ``keep_local`` is also written to the local staging cache while it
 streams to the store, and the next ``local_file`` of it takes that copy instead of reading the
@@ -40,13 +38,8 @@ from kernel import (
     encode_secret,
 )
 from plugins.s3.cache import StagingCache, default_cache_dir
-from plugins.s3.ops import (
-    ObjectMissing,
-    PreconditionFailed,
-    S3Ops,
-    make_client,
-    probe_conditional_writes,
-)
+from plugins.s3.create import create_package, probe_conditional_writes
+from plugins.s3.ops import ObjectMissing, PreconditionFailed, S3Ops, make_client
 from plugins.s3.removal import Remover
 from plugins.s3.settings import S3Settings
 from plugins.s3.sweep import expired_packages, stale_uploads
@@ -97,7 +90,7 @@ class S3Storage:
         return self
 
     async def _check_conditional_writes(self) -> None:
-        """Warn when the store ignores ``If-None-Match: *`` (media id claims need it)."""
+        """Warn when the store ignores ``If-None-Match: *`` (new media ids rely on it)."""
         if not await probe_conditional_writes(self.ops, f"{self.prefix}.probe-"):
             log.warning("the object store ignores If-None-Match: media ids are not "
                         "protected against collisions between instances")
@@ -125,39 +118,18 @@ class S3Storage:
 
     async def _create(self, meta: UploadMeta, fill: Callable[[ObjectUpload], Awaitable[int]],
                       keep_local: bool = False) -> int:
-        """Let ``fill`` write the file between the claim and the meta; clean up on failure."""
+        """Let ``fill`` write the file, then the meta record; clean up on failure."""
         if self.removal.orphans:
             await self.removal.retry_orphans()
-        media_id, name = meta.media_id, meta.clean_file_name
-        claim_key = self._key(media_id, f"{media_id}.claim")
-        meta_key, record = self._key(media_id, f"{media_id}.meta.json"), meta.to_json()
-        claimed = False
-
-        def claim() -> None:  # blocking, in the thread of the upload's first store write
-            nonlocal claimed
-            try:
-                self.ops.put_now(claim_key, b"", if_none_match=True)
-            except PreconditionFailed:
-                log.error("media id collision on claim; the client may retry")
-                raise ServiceUnavailable(retry_after=1) from None
-            claimed = True  # only now is there anything of ours to clean up
-
-        def publish() -> None:
-            self.ops.put_now(meta_key, record, content_type="application/json")
-
-        copy = self.cache.begin_copy(name, meta.file_name) if keep_local else None
-        upload = ObjectUpload(self.ops, self._key(media_id, name),
-                              part_size=self.settings.part_size,
-                              concurrency=self.settings.upload_concurrency,
-                              content_type=meta.content_type, copy=copy, claim=claim,
-                              finish=publish)
+        copy = self.cache.begin_copy(meta.clean_file_name, meta.file_name) if keep_local else None
         try:
-            size = await fill(upload)
+            size = await create_package(self.ops, self._package(meta.media_id), meta, fill,
+                                        part_size=self.settings.part_size,
+                                        concurrency=self.settings.upload_concurrency,
+                                        copy=copy, remover=self.removal)
         except BaseException:
             if copy is not None:
                 copy.discard()
-            if claimed:
-                await self.removal.cleanup(media_id)
             raise
         self._remember_created(meta.media_id)
         if copy is not None:

@@ -17,8 +17,9 @@ def expired_packages(objects: Iterable[dict[str, Any]], prefix: str, now: float,
                      max_age: float) -> Iterator[str]:
     """Media ids whose package is older than ``max_age`` seconds.
 
-    A package's age is its oldest object's ``LastModified``: the claim, written by the store's
-    clock when the package was created (media ids are random and carry no time). Keys
+    A package's age is its oldest object's ``LastModified``: its file (or a large upload's
+    placeholder), written first by the store's clock when the package was created (media ids
+    are random and carry no time). Keys
     outside ``<prefix><media_id>/`` are never touched.
     """
     oldest: dict[str, float] = {}

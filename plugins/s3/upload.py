@@ -5,9 +5,11 @@ At most ``concurrency`` parts are in flight while the next one fills, so an uplo
 cancellation the multipart upload is aborted (the caller removes the other objects). With a
 :class:`~plugins.s3.cache.LocalCopy`, each part is also written to local disk on its way.
 
-The caller's ``claim`` runs just before the first write to the store and ``finish`` right
-after the object is complete, both blocking and in the same thread hop as that write: a small
-upload is one hop (claim, object, meta record), however many requests it makes.
+The object's first request is the caller's ``create`` (blocking): a small upload's whole body,
+or an empty placeholder that a multipart upload then replaces, so the caller decides how the
+key is written (:mod:`plugins.s3.create`: only if absent). ``finish`` runs right after the
+object is complete, in the same thread hop: a small upload is one hop (object and meta
+record), however many requests it makes.
 """
 
 from __future__ import annotations
@@ -49,14 +51,17 @@ class ObjectUpload:
         concurrency: parts uploaded at once.
         content_type: stored as the object's ``Content-Type``.
         copy: where the bytes are also written locally, or ``None``.
-        claim: blocking; runs before the first store write (its errors end the upload).
+        create: blocking; ``create(body, content_type)`` writes the object in one PUT (for a
+            multipart upload: an empty placeholder first); its errors end the upload.
+        metadata: user metadata of a multipart upload's object.
         finish: blocking; runs once the object is complete.
     """
 
     def __init__(self, ops: S3Ops, key: str, *, part_size: int, concurrency: int,
                  content_type: str = "application/octet-stream",
                  copy: LocalCopy | None = None,
-                 claim: Callable[[], None] = lambda: None,
+                 create: Callable[[bytes, str], None] | None = None,
+                 metadata: dict[str, str] | None = None,
                  finish: Callable[[], None] = lambda: None):
         self.ops = ops
         self.key = key
@@ -64,7 +69,8 @@ class ObjectUpload:
         self.concurrency = concurrency
         self.content_type = content_type or "application/octet-stream"
         self.copy = copy
-        self.claim = claim
+        self.create = create or self._put
+        self.metadata = metadata or {}
         self.finish = finish
         self.upload_id: str | None = None
         self._etags: dict[int, str] = {}
@@ -116,14 +122,16 @@ class ObjectUpload:
         await self._complete()
         return size
 
+    def _put(self, body: bytes, content_type: str) -> None:
+        self.ops.put_now(self.key, body, content_type=content_type)
+
     async def _single(self, body: bytes) -> None:
-        """Claim, the local copy, the object in one PUT and ``finish``: one thread hop."""
+        """The local copy, the object in one PUT and ``finish``: one thread hop."""
         copy = self.copy if self.copy is not None and self.copy.reserve(len(body)) else None
 
         def store() -> OSError | None:
             copied = copy.pwrite_now(0, body) if copy is not None else None
-            self.claim()
-            self.ops.put_now(self.key, body, content_type=self.content_type)
+            self.create(body, self.content_type)
             self.finish()
             return copied
 
@@ -133,9 +141,9 @@ class ObjectUpload:
 
     async def _begin(self) -> None:
         def begin() -> Any:
-            self.claim()
+            self.create(b"", self.content_type)  # the placeholder this upload replaces
             return self.ops.call_now("create_multipart_upload", Key=self.key,
-                                     ContentType=self.content_type)
+                                     ContentType=self.content_type, Metadata=self.metadata)
 
         self.upload_id = (await self.ops.in_thread(begin))["UploadId"]
 

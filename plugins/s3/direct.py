@@ -4,7 +4,8 @@ A meta record, a sidecar or a small file costs botocore about 1 ms of CPU per ca
 (parameter validation, endpoint rules, event hooks, header and body sent in separate packets),
 three times what the request itself takes. These requests go out here instead: signed with
 AWS Signature Version 4 (credentials from boto3's chain, refreshed as boto3 refreshes them),
-over keep-alive connections of a small pool, the head and a small body in one ``send``. The URL
+over keep-alive connections of a small pool (:mod:`plugins.s3.wire`: the head and a small body
+in one ``send``, answers parsed without :mod:`http.client`). The URL
 of the bucket is the one boto3 itself resolves (addressing style, region, endpoint), so both
 paths always talk to the same place. Multipart uploads, listings and deletions stay on boto3.
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import http.client
 import queue
 import random
 import re
@@ -25,6 +25,8 @@ import ssl
 import time
 import urllib.parse
 from typing import Any
+
+from plugins.s3.wire import ClosedEarly, Connection
 
 #: Statuses worth another attempt (the store is busy or briefly failing).
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -85,7 +87,7 @@ class DirectObjects:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_attempts = max_attempts
-        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue(pool_size)
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(pool_size)
         self._tls = ssl.create_default_context() if self.https else None
         self._keys: dict[tuple[str, str], bytes] = {}
 
@@ -123,7 +125,7 @@ class DirectObjects:
             attempt += 1
             try:
                 answer = self._once(method, path, body, headers or {})
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:  # unreachable, timed out, or no readable answer
                 failure = DirectError(None, type(exc).__name__)
             else:
                 if 200 <= answer.status < 300:
@@ -144,7 +146,7 @@ class DirectObjects:
         reused, conn = self._connection()
         try:
             answer = self._exchange(conn, method, path, body, headers)
-        except (ConnectionError, http.client.RemoteDisconnected):
+        except (ConnectionError, ClosedEarly):
             conn.close()
             if not reused:
                 raise
@@ -156,47 +158,36 @@ class DirectObjects:
             raise
         return answer
 
-    def _exchange(self, conn: http.client.HTTPConnection, method: str, path: str,
-                  body: bytes, headers: dict[str, str]) -> Answer:
+    def _exchange(self, conn: Connection, method: str, path: str, body: bytes,
+                  headers: dict[str, str]) -> Answer:
         headers = dict(headers)  # each send signs afresh, never over a previous signature
         try:
             self._sign(method, path, body, headers)
-            conn.request(method, path, body=body if method == "PUT" else None, headers=headers)
-            response = conn.getresponse()
-            status = response.status
-            limit = None if 200 <= status < 300 else ERROR_BODY_LIMIT
-            data = response.read(limit)  # b"" for a HEAD (that also ends the response)
-            names = {name.lower(): value for name, value in response.getheaders()}
-            if response.will_close or not response.isclosed():
-                conn.close()
-            else:
-                self._release(conn)
+            status, names, data, reusable = conn.exchange(
+                method, path, headers, body if method == "PUT" else b"",
+                error_limit=ERROR_BODY_LIMIT)
         except BaseException:
             conn.close()
             raise
+        if reusable:
+            self._release(conn)
+        else:
+            conn.close()
         return Answer(status, names, data)
 
     # --- connections --------------------------------------------------------------------
 
-    def _connect(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection
-        if self._tls is not None:
-            conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.connect_timeout,
-                                               context=self._tls)
-        else:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
-        conn.connect()
-        assert conn.sock is not None
-        conn.sock.settimeout(self.read_timeout)
-        return conn
+    def _connect(self) -> Connection:
+        return Connection(self.host, self.port, tls=self._tls,
+                          connect_timeout=self.connect_timeout, read_timeout=self.read_timeout)
 
-    def _connection(self) -> tuple[bool, http.client.HTTPConnection]:
+    def _connection(self) -> tuple[bool, Connection]:
         try:
             return True, self._idle.get_nowait()
         except queue.Empty:
             return False, self._connect()
 
-    def _release(self, conn: http.client.HTTPConnection) -> None:
+    def _release(self, conn: Connection) -> None:
         try:
             self._idle.put_nowait(conn)
         except queue.Full:

@@ -92,8 +92,8 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) used so far by ``root`` and its living descendants."""
+def tree_cpu(root: int) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by ``root`` and by its living descendants."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -101,16 +101,21 @@ def tree_cpu(root: int) -> float:
                 children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
             except (OSError, IndexError, ValueError):
                 continue
-    total, todo = 0.0, [root]
+    own = descendants = 0.0
+    todo = [root]
     while todo:
         pid = todo.pop()
         try:
             fields = _stat(pid)
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if pid == root:
+            own = used
+        else:
+            descendants += used
         todo += children.get(pid, [])
-    return total
+    return own, descendants
 
 
 def load() -> str:
@@ -123,23 +128,32 @@ def s3_versus_fs(store: SeaweedFS, work: Path, image: bytes, requests: int, clie
     kernel = {"plugins": ["media", "iscc", "s3"], "max_workers": 2, "warm_workers": True}
     fs_kernel = {**kernel, "storage": "fs", "media_path": str(work / "iscc-fs-media")}
     rates: dict[str, list[float]] = {"fs": [], "s3": []}
-    cpu: dict[str, list[float]] = {"fs": [], "s3": []}  # ms per ISCC, server tree + store
+    # ms per ISCC: the server process, its workers, the store (SeaweedFS, for S3)
+    cpu: dict[str, list[tuple[float, float, float]]] = {"fs": [], "s3": []}
     with (running_cluster(store, work / "iscc-fs", instances=1, kernel=fs_kernel,
                           nginx=False) as fs,
           running_cluster(store, work / "iscc-s3", instances=1, kernel=kernel,
                           nginx=False) as s3):
         urls = {"fs": fs.url, "s3": s3.url}
         assert store.process is not None
-        pids = {"fs": [fs.pids()[0]], "s3": [s3.pids()[0], store.process.pid]}
+        servers, weed = {"fs": fs.pids()[0], "s3": s3.pids()[0]}, store.process.pid
+
+        def used(name: str) -> tuple[float, float, float]:
+            server, workers = tree_cpu(servers[name])
+            return server, workers, tree_cpu(weed)[0] if name == "s3" else 0.0
+
         for url in urls.values():
             iscc_rate(url, image, 2 * clients, clients, limit=60)
         for _ in range(rounds):
             for name, url in urls.items():
-                before = sum(tree_cpu(pid) for pid in pids[name])
+                before = used(name)
                 rate = iscc_rate(url, image, requests, clients, limit=120, warm=False)
-                used = sum(tree_cpu(pid) for pid in pids[name]) - before
+                after = used(name)
                 rates[name].append(rate)
-                cpu[name].append(used / requests * 1000)
+                cpu[name].append((
+                    (after[0] - before[0]) / requests * 1000,
+                    (after[1] - before[1]) / requests * 1000,
+                    (after[2] - before[2]) / requests * 1000))
     ratios = [s3 / fs for fs, s3 in zip(rates["fs"], rates["s3"], strict=True)]
     print(f"  filesystem, 1 instance x 2 workers  {statistics.median(rates['fs']):6.2f} ISCC/s"
           f"  (rounds: {', '.join(f'{r:.1f}' for r in rates['fs'])})")
@@ -147,10 +161,13 @@ def s3_versus_fs(store: SeaweedFS, work: Path, image: bytes, requests: int, clie
           f"  (rounds: {', '.join(f'{r:.1f}' for r in rates['s3'])})")
     print(f"  ratio S3 / filesystem (median of {rounds} alternating rounds): "
           f"{statistics.median(ratios):.2f}  ({load()})")
-    fs_cpu, s3_cpu = statistics.median(cpu["fs"]), statistics.median(cpu["s3"])
-    print(f"  CPU per ISCC (server, its workers and, for S3, SeaweedFS): filesystem "
-          f"{fs_cpu:.1f} ms, S3 {s3_cpu:.1f} ms; ratio {fs_cpu / s3_cpu:.2f} (the ISCC/s ratio "
-          f"when the cores are the limit)")
+    parts = {name: [statistics.median(r[i] for r in cpu[name]) for i in range(3)]
+             for name in cpu}
+    fs_cpu, s3_cpu = sum(parts["fs"]), sum(parts["s3"])
+    print(f"  CPU per ISCC, ms (server process + its workers [+ SeaweedFS]): filesystem "
+          f"{parts['fs'][0]:.1f} + {parts['fs'][1]:.1f} = {fs_cpu:.1f}, S3 "
+          f"{' + '.join(f'{v:.1f}' for v in parts['s3'])} = {s3_cpu:.1f}; ratio "
+          f"{fs_cpu / s3_cpu:.2f} (the ISCC/s ratio when the cores are the limit)")
 
 
 def bench_iscc(store: SeaweedFS, work: Path, requests: int, clients: int, rounds: int) -> None:

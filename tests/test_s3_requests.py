@@ -7,6 +7,7 @@ own boto3 client.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
@@ -63,8 +64,10 @@ async def other(seaweedfs: SeaweedFS, storage: S3Storage,
         yield s3
 
 
-def names(seaweedfs: SeaweedFS, storage: S3Storage, media_id: str) -> list[str]:
-    package = f"{storage.prefix}{media_id}/"
+def names(seaweedfs: SeaweedFS, storage: S3Storage | str, media_id: str) -> list[str]:
+    """The keys of a package, without its prefix (``storage``: a backend or a key prefix)."""
+    prefix = storage if isinstance(storage, str) else storage.prefix
+    package = f"{prefix}{media_id}/"
     return [key.removeprefix(package) for key in seaweedfs.keys(package)]
 
 
@@ -95,7 +98,7 @@ async def test_a_small_post_iscc_makes_three_store_requests(seaweedfs: SeaweedFS
         assert (await http.get(f"/api/v1/iscc/{media_id}")).json()["iscc"].startswith("ISCC:")
     stored = seaweedfs.client().get_object(Bucket=BUCKET, Key=package + "test-image.jpg")
     assert stored["Body"].read() == IMAGE_SAMPLE.read_bytes()
-    assert sorted(names(seaweedfs, S3Storage(S3Settings(**table)), media_id)) == sorted(
+    assert sorted(names(seaweedfs, prefix, media_id)) == sorted(
         ["test-image.jpg", f"{media_id}.meta.json", f"{media_id}.iscc.json"])
 
 
@@ -179,22 +182,29 @@ async def test_a_refused_cleanup_is_retried_before_the_next_upload(
         assert (await storage.statistics())["pending_cleanups"] == 0
 
 
+async def created_at(storage: S3Storage, media_id: str) -> float:
+    """The store's own time of a package's oldest object."""
+    objects = await storage.ops.list_keys(f"{storage.prefix}{media_id}/")
+    return min(obj["LastModified"].timestamp() for obj in objects)
+
+
 async def test_sweep_removes_what_a_crashed_creation_left(storage: S3Storage,
                                                           seaweedfs: SeaweedFS) -> None:
     """A file without a meta record, or a placeholder with its multipart upload in progress,
-    is invisible and removed once it is older than the expiry."""
+    is invisible and removed once it is older than the expiry (S3 timestamps cannot be set:
+    the leftovers are made 1.5 s before a young package, and the cut lies between)."""
     client = seaweedfs.client()
     small, large = new_media_id(), new_media_id()
     client.put_object(Bucket=BUCKET, Key=f"{storage.prefix}{small}/left.txt", Body=b"x")
     placeholder = f"{storage.prefix}{large}/big.bin"
     client.put_object(Bucket=BUCKET, Key=placeholder, Body=b"")
     client.create_multipart_upload(Bucket=BUCKET, Key=placeholder)
-    kept = meta()
-    await storage.save_upload(kept, stream(b"kept"))
-    await trio.sleep(1.1)
-    await storage.save_upload(young := meta(), stream(b"young"))
+    await trio.sleep(1.5)
+    young = meta()
+    await storage.save_upload(young, stream(b"young"))
     assert await storage.sweep(3600) == 0
-    assert await storage.sweep(1.0) == 3  # the two leftovers and the kept package
+    middle = (await created_at(storage, large) + await created_at(storage, young.media_id)) / 2
+    assert await storage.sweep(time.time() - middle) == 2
     assert names(seaweedfs, storage, small) == names(seaweedfs, storage, large) == []
     assert seaweedfs.uploads(storage.prefix) == []
     assert await storage.load_meta(young.media_id) == young

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Set
 from functools import cached_property
+from typing import Any
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent
+from quart.wrappers.response import DataBody, Response
 from quart_trio.asgi import TrioASGIHTTPConnection
 from quart_trio.wrappers.request import TrioBody, TrioRequest
+
+from kernel.connections import one_write
 
 #: Unread request bytes at which the server stops reading from the socket.
 HIGH_WATER = 1 << 20
@@ -106,7 +110,8 @@ def ambiguous_framing(header_names: Set[bytes]) -> bool:
 
 
 class BackpressureHTTPConnection(TrioASGIHTTPConnection):
-    """Quart-Trio's HTTP connection with body backpressure and sends that finish.
+    """Quart-Trio's HTTP connection with body backpressure, sends that finish, and a whole
+    answer in one write.
 
     With hypercorn 0.18 the last body message of a response runs the connection's bookkeeping
     inside our ``send`` call (restart the keep-alive timer, or close after
@@ -132,6 +137,15 @@ class BackpressureHTTPConnection(TrioASGIHTTPConnection):
                     self._nursery.cancel_scope.cancel()
 
         await super().__call__(receive, send_then_cancel)
+
+    async def _send_response(self, send: ASGISendCallable, response: Any) -> None:
+        """An answer held whole (``DataBody``: JSON, problems, small files) goes out in one
+        write, head and body together; a streamed one as it comes."""
+        if isinstance(response, Response) and isinstance(response.response, DataBody):
+            async with one_write():
+                await super()._send_response(send, response)
+        else:
+            await super()._send_response(send, response)
 
     async def handle_messages(  # type: ignore[override]
         self, nursery: trio.Nursery, request: StreamingRequest, receive: ASGIReceiveCallable

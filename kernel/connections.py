@@ -10,6 +10,11 @@ Each piece replaces one hypercorn class by a subclass; :func:`install` puts them
   of its cancel scope instead, with hypercorn's rules: an idle connection is closed after
   ``keep_alive_timeout``, and at shutdown as soon as it is idle (never during a request).
 
+- **One write per answer.** hypercorn writes an answer's head and its body with one
+  ``send`` each: two TCP segments, and two wake-ups of the client, for every small answer.
+  Inside :func:`one_write` (the app's sending of a body it holds whole) the bytes are
+  collected and written together; answers that stream are written as they come.
+
 - **Send timeout.** ``TCPServer.protocol_send`` writes each response chunk under a *shielded*
   cancel scope with no deadline, so a client that stops reading holds the response, its task
   and the file it streams forever. :class:`SendTimeoutTCPServer` gives every write a deadline
@@ -31,7 +36,9 @@ Each piece replaces one hypercorn class by a subclass; :func:`install` puts them
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import h11
@@ -91,13 +98,35 @@ class IdleTimer:
 
 
 class SendTimeoutTCPServer(TCPServer):
-    """hypercorn's TCP server with a deadline on every write to a client, and an
-    :class:`IdleTimer`."""
+    """hypercorn's TCP server with a deadline on every write to a client, an
+    :class:`IdleTimer`, and writes held back while :func:`one_write` collects them."""
+
+    #: Bytes collected for one write (``None``: each chunk is written as it comes).
+    _held: bytearray | None = None
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.idle_timer = IdleTimer(self.config.keep_alive_timeout, self.context.terminated)
         self.idle_task = self.idle_timer  # type: ignore[assignment] # hypercorn's name
+
+    async def run(self) -> None:
+        # hypercorn spawns each request's app task from this task: the task inherits this
+        _CONNECTION.set(self)
+        await super().run()
+
+    @asynccontextmanager
+    async def holding(self) -> AsyncIterator[None]:
+        """Within the block, bytes for the client are collected; written at its end."""
+        if self._held is not None:  # already collecting
+            yield
+            return
+        self._held = bytearray()
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            if held:
+                await self._write(held)
 
     async def _idle_timeout(self) -> None:
         """Close the connection (the timer decided when: :class:`IdleTimer`)."""
@@ -105,13 +134,22 @@ class SendTimeoutTCPServer(TCPServer):
             await self._initiate_server_close()
 
     async def protocol_send(self, event: Event) -> None:
-        if not isinstance(event, RawData):
-            if isinstance(event, Closed):
-                self.idle_timer.close()
-            await super().protocol_send(event)
+        if isinstance(event, RawData):
+            if self._held is None:
+                await self._write(event.data)
+            else:
+                self._held += event.data
             return
+        if self._held:  # what is collected goes out before the connection changes state
+            held, self._held = self._held, bytearray()
+            await self._write(held)
+        if isinstance(event, Closed):
+            self.idle_timer.close()
+        await super().protocol_send(event)
+
+    async def _write(self, raw: bytes | bytearray) -> None:
         timeout: float = getattr(self.config, "send_timeout", None) or float("inf")
-        data = memoryview(event.data)
+        data = memoryview(raw)
         async with self.send_lock:
             stalled = False
             try:
@@ -131,6 +169,26 @@ class SendTimeoutTCPServer(TCPServer):
                 await self.protocol.handle(Closed())
                 with trio.CancelScope(shield=True):
                     await self.stream.aclose()
+
+
+#: The connection whose request the current task answers (set in its server's task).
+_CONNECTION: ContextVar[SendTimeoutTCPServer | None] = ContextVar(
+    "iscc_web_connection", default=None)
+
+
+@asynccontextmanager
+async def one_write() -> AsyncIterator[None]:
+    """What the current request's answer sends within the block reaches the client in one
+    write at its end (one TCP segment for a small answer instead of one for the head and one
+    for the body). Only for an answer whose bytes are all at hand: a streamed answer held
+    back would reach its client late. Outside our server (tests' ASGI clients) it does nothing.
+    """
+    connection = _CONNECTION.get()
+    if connection is None:
+        yield
+        return
+    async with connection.holding():
+        yield
 
 
 def declared_length(request: h11.Request) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 from functools import partial
 
 import httpx
@@ -132,6 +133,46 @@ async def test_expect_100_continue_with_an_oversize_body_gets_413_only(make_app)
         with trio.fail_after(GUARD):
             created = await stream.receive_some(65536)
         assert statuses(created) == [201]
+        await stream.aclose()
+
+
+def data_segments_in(stream: trio.SocketStream) -> int:
+    """TCP segments with payload this socket has received (Linux ``tcpi_data_segs_in``)."""
+    info = stream.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+    return struct.unpack_from("I", info, 152)[0]
+
+
+async def one_answer(stream: trio.SocketStream, request: bytes) -> tuple[bytes, int]:
+    """Send ``request``; the whole answer (framed by its Content-Length) and the number of
+    TCP segments it came in."""
+    before = data_segments_in(stream)
+    await stream.send_all(request)
+    answer = b""
+    with trio.fail_after(GUARD):
+        while b"\r\n\r\n" not in answer:
+            answer += await stream.receive_some(65536)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        while len(body) < length:
+            body += await stream.receive_some(65536)
+    return answer, data_segments_in(stream) - before
+
+
+async def test_an_answer_held_whole_reaches_the_client_in_one_segment(make_app) -> None:
+    """Head and body of a JSON answer, a problem and a 201 are written together
+    (kernel.connections.one_write), and the kept-alive connection goes on serving."""
+    app = make_app(kernel={"plugins": ["media"]})
+    upload = (b"POST /api/v1/media HTTP/1.1\r\nHost: a\r\nX-Upload-Filename: "
+              + b64name("a.txt").encode() + b"\r\nContent-Length: 5\r\n\r\nhello")
+    async with serve_live(app) as url:
+        stream = await connect(url)
+        for request, status in ((b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200),
+                                (b"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n", 404),
+                                (upload, 201),
+                                (b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200)):
+            answer, segments = await one_answer(stream, request)
+            assert statuses(answer) == [status]
+            assert segments == 1, answer
         await stream.aclose()
 
 

@@ -109,15 +109,20 @@ def kernel_server(config: Path, port: int, log: Path | None = None
 class KeepAliveClient:
     """A lean HTTP/1.1 client on one kept-alive connection, for load generators.
 
-    It sends each request in one ``sendall`` and parses only the status line and
-    ``Content-Length``: a benchmark client that shares the machine's cores with the server
-    should cost the server as little CPU as it can (httpx costs ~1 ms per small POST here, about
-    a fifth of a whole ISCC job). Answers must carry a ``Content-Length`` (ours do).
+    It sends each request in one ``sendall`` and parses only the status line,
+    ``Content-Length`` and ``Connection: close`` (after which it connects anew): a benchmark
+    client that shares the machine's cores with the server should cost the server as little
+    CPU as it can (httpx costs ~1 ms per small POST here, about a fifth of a whole ISCC job).
+    Answers must carry a ``Content-Length`` (ours do).
     """
 
     def __init__(self, port: int, host: str = "127.0.0.1"):
         self.host = f"{host}:{port}"
-        self.sock = socket.create_connection((host, port))
+        self._address = (host, port)
+        self._connect()
+
+    def _connect(self) -> None:
+        self.sock = socket.create_connection(self._address)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buffer = b""
 
@@ -143,13 +148,20 @@ class KeepAliveClient:
         head, self._buffer = self._buffer[:end], self._buffer[end + 4:]
         status = int(head[9:12])
         length = 0
+        closing = False
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
+            elif name == b"connection":
+                closing = value.strip().lower() == b"close"
         while len(self._buffer) < length:
             self._fill()
         answer, self._buffer = self._buffer[:length], self._buffer[length:]
+        if closing:  # e.g. hypercorn's keep_alive_max_requests: go on on a new connection
+            self.sock.close()
+            self._connect()
         return status, answer
 
     def close(self) -> None:

@@ -51,9 +51,13 @@ async def test_async_result_equals_the_synchronous_one(http: httpx.AsyncClient) 
     job_id, media_id = accepted.json()["job_id"], accepted.json()["media_id"]
     events, _ = await read_events(http, job_id)
     assert events[-1]["status"] == "done"
+    # the stream starts at the job's state when it connects (the contract), so a busy
+    # machine may have run the first phases by then: what is seen is the route's phases in
+    # their order, one event each, ending with "done"
     phases = [e["phase"] for e in events]
-    assert "computing the ISCC" in phases
-    assert "storing the result" in phases
+    order = ["waiting for a worker", "starting", "reading the file", "computing the ISCC",
+             "storing the result", "done"]
+    assert phases == order[order.index(phases[0]):], phases
     result = events[-1]["result"]
     assert without_ids(result) == without_ids(sync.json())
     assert result["media_id"] == media_id

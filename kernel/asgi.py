@@ -21,6 +21,8 @@ from kernel.connections import one_write
 
 #: Unread request bytes at which the server stops reading from the socket.
 HIGH_WATER = 1 << 20
+#: Largest body written together with its head (a copy of head and body is made for that).
+ONE_WRITE_LIMIT = 64 * 1024
 
 
 class BackpressureBody(TrioBody):
@@ -139,13 +141,19 @@ class BackpressureHTTPConnection(TrioASGIHTTPConnection):
         await super().__call__(receive, send_then_cancel)
 
     async def _send_response(self, send: ASGISendCallable, response: Any) -> None:
-        """An answer held whole (``DataBody``: JSON, problems, small files) goes out in one
-        write, head and body together; a streamed one as it comes."""
-        if isinstance(response, Response) and isinstance(response.response, DataBody):
-            async with one_write():
-                await super()._send_response(send, response)
-        else:
+        """A small answer held whole (``DataBody``: JSON, problems) goes out in one write,
+        head and body together, before its closing message; others as they come."""
+        body = response.response if isinstance(response, Response) else None
+        if not (isinstance(body, DataBody) and len(body.data) <= ONE_WRITE_LIMIT):
             await super()._send_response(send, response)
+            return
+        async with one_write() as release:
+            async def send_whole(message: ASGISendEvent) -> None:
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    await release()
+                await send(message)
+
+            await super()._send_response(send_whole, response)
 
     async def handle_messages(  # type: ignore[override]
         self, nursery: trio.Nursery, request: StreamingRequest, receive: ASGIReceiveCallable

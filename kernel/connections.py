@@ -115,23 +115,26 @@ class SendTimeoutTCPServer(TCPServer):
         await super().run()
 
     @asynccontextmanager
-    async def holding(self) -> AsyncIterator[None]:
-        """Within the block, bytes for the client are collected; written at its end."""
-        if self._held is not None:  # already collecting
-            yield
+    async def holding(self) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+        """Within the block, bytes for the client are collected; they are written when the
+        block calls the function it is given (``release``), or at its end."""
+        if self._held is not None:  # already collecting: the outer block releases
+            yield _nothing
             return
         self._held = bytearray()
-        try:
-            yield
-        finally:
-            held, self._held = self._held, None
-            if held:
-                await self._write(held)
 
-    async def _idle_timeout(self) -> None:
-        """Close the connection (the timer decided when: :class:`IdleTimer`)."""
-        with trio.CancelScope(shield=True):
-            await self._initiate_server_close()
+        async def release() -> None:
+            held, self._held = self._held, None
+            if held:  # even when the request is being cancelled (a client that hung up):
+                # the app's sends have returned, so the bytes must go out; each write has
+                # its own deadline (send_timeout)
+                with trio.CancelScope(shield=True):
+                    await self._write(held)
+
+        try:
+            yield release
+        finally:
+            await release()
 
     async def protocol_send(self, event: Event) -> None:
         if isinstance(event, RawData):
@@ -176,19 +179,27 @@ _CONNECTION: ContextVar[SendTimeoutTCPServer | None] = ContextVar(
     "iscc_web_connection", default=None)
 
 
+async def _nothing() -> None:
+    return None
+
+
 @asynccontextmanager
-async def one_write() -> AsyncIterator[None]:
+async def one_write() -> AsyncIterator[Callable[[], Awaitable[None]]]:
     """What the current request's answer sends within the block reaches the client in one
-    write at its end (one TCP segment for a small answer instead of one for the head and one
-    for the body). Only for an answer whose bytes are all at hand: a streamed answer held
-    back would reach its client late. Outside our server (tests' ASGI clients) it does nothing.
+    write (one TCP segment for a small answer instead of one for the head and one for the
+    body): when the block calls the function it is given, or at its end.
+
+    Only for an answer whose bytes are all at hand (a streamed answer held back would reach
+    its client late), and release it before the answer's last message: that message runs the
+    connection's bookkeeping, which may wait for the request's reader. Outside our server
+    (tests' ASGI clients) it does nothing.
     """
     connection = _CONNECTION.get()
     if connection is None:
-        yield
+        yield _nothing
         return
-    async with connection.holding():
-        yield
+    async with connection.holding() as release:
+        yield release
 
 
 def declared_length(request: h11.Request) -> int | None:

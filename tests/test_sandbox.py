@@ -30,6 +30,12 @@ def alive(pid: int) -> bool:
     return stat[stat.rfind(b")") + 2:].split()[0] != b"Z"
 
 
+def tool_seconds(n: int) -> str:
+    """How long a test's ``sleep`` tool runs: about an hour, and a command line no other
+    test run on the machine has (the fraction is this run's pid), for :func:`processes_with`."""
+    return f"{3600 + n}.{os.getpid()}"
+
+
 def processes_with(marker: str) -> list[int]:
     """Running processes whose command line contains ``marker``."""
     found = []
@@ -115,7 +121,7 @@ async def test_a_directory_of_a_job_that_failed_is_removed_not_reused(tmp_path):
         async def timed_out_job() -> Path:
             async with workers.open_job() as job:
                 assert job.path == used
-                await job.run(workfns.hang_in_tool, 3600)
+                await job.run(workfns.hang_in_tool, tool_seconds(0))
             return job.path  # pragma: no cover
 
         with pytest.raises(JobTimeout):
@@ -123,7 +129,7 @@ async def test_a_directory_of_a_job_that_failed_is_removed_not_reused(tmp_path):
         assert not used.exists()
         async with workers.open_job() as job:
             assert job.path != used
-        assert processes_with("sleep 3600") == []
+        assert processes_with(f"sleep {tool_seconds(0)} ") == []
 
 
 async def test_an_input_is_a_read_only_link_outside_storage(tmp_path):
@@ -167,20 +173,20 @@ async def test_a_timed_out_job_leaves_no_tool_running(tmp_path):
     async with workers:
         await workers.run_sync(workfns.add, 1, 1)  # the worker is up: the limit is the job's
         with pytest.raises(JobTimeout):
-            await workers.run_sync(workfns.hang_in_tool, 3600)
-        assert processes_with("sleep 3600") == []
+            await workers.run_sync(workfns.hang_in_tool, tool_seconds(0))
+        assert processes_with(f"sleep {tool_seconds(0)} ") == []
 
 
 async def test_children_a_tool_leaves_are_ended_when_it_returns(tmp_path):
     marker = tmp_path / "grandchild.pid"
     workers = pool(tmp_path)
     async with workers:
-        await workers.run_sync(workfns.grandchild_in_tool, str(marker), 3601)
+        await workers.run_sync(workfns.grandchild_in_tool, str(marker), tool_seconds(1))
         pid = int(marker.read_text())
         with trio.fail_after(5):
             while alive(pid):
                 await trio.sleep(0.05)
-        assert processes_with("sleep 3601") == []
+        assert processes_with(f"sleep {tool_seconds(1)} ") == []
 
 
 async def test_tools_die_with_a_worker_that_is_killed(tmp_path):
@@ -189,8 +195,8 @@ async def test_tools_die_with_a_worker_that_is_killed(tmp_path):
         async with workers.open_job() as job:
             marker = job.path.parent / "pids"  # survives the job directory for the check
             with pytest.raises(ServiceUnavailable):
-                await job.run(workfns.die_after_spawning, str(marker), 3602, True)
-        assert processes_with("sleep 3602") == []
+                await job.run(workfns.die_after_spawning, str(marker), tool_seconds(2), True)
+        assert processes_with(f"sleep {tool_seconds(2)} ") == []
         pids = [int(p) for p in marker.read_text().split()]
         assert pids
         assert not any(alive(p) for p in pids)
@@ -203,8 +209,8 @@ async def test_processes_started_around_the_sandbox_are_ended_with_the_worker(tm
         async with workers.open_job() as job:
             marker = job.path.parent / "pids"
             with pytest.raises(ServiceUnavailable):
-                await job.run(workfns.die_after_spawning, str(marker), 3603, False)
-        assert processes_with("sleep 3603") == []
+                await job.run(workfns.die_after_spawning, str(marker), tool_seconds(3), False)
+        assert processes_with(f"sleep {tool_seconds(3)} ") == []
 
 
 async def test_a_job_over_the_memory_limit_answers_422_and_its_worker_is_replaced(tmp_path):
@@ -261,7 +267,7 @@ def test_workers_and_their_tools_die_with_the_web_process(tmp_path):
             workers = TrioParallelWorkers(max_workers=1, max_queue=1, timeout=600,
                                           work_path=Path({str(tmp_path / "work")!r}))
             async with workers:
-                await workers.run_sync(workfns.spawn_and_wait, {str(marker)!r}, 3604)
+                await workers.run_sync(workfns.spawn_and_wait, {str(marker)!r}, {tool_seconds(4)!r})
 
         if __name__ == "__main__":
             trio.run(main)
@@ -283,7 +289,7 @@ def test_workers_and_their_tools_die_with_the_web_process(tmp_path):
             time.sleep(0.05)
         assert not alive(worker)
         assert not alive(tool)
-        assert processes_with("sleep 3604") == []
+        assert processes_with(f"sleep {tool_seconds(4)} ") == []
     finally:
         server.kill()
         server.wait()

@@ -51,14 +51,14 @@ def spawn_sleepers(count: int, seconds: int) -> list[int]:
     return pids
 
 
-def hang_in_tool(seconds: int) -> None:
+def hang_in_tool(seconds: int | str) -> None:
     """Run a confined tool (``sleep``) that takes ``seconds``, as a job stuck in ffmpeg does."""
     from kernel import run_tool
 
     run_tool(["sleep", str(seconds)])
 
 
-def grandchild_in_tool(marker: str, seconds: int) -> None:
+def grandchild_in_tool(marker: str, seconds: int | str) -> None:
     """A tool that starts a child in the background, notes its pid and exits at once."""
     from kernel import run_tool
 
@@ -99,7 +99,7 @@ def data_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_DATA)[0]
 
 
-def die_after_spawning(marker: str, seconds: int, confined: bool) -> None:
+def die_after_spawning(marker: str, seconds: int | str, confined: bool) -> None:
     """Start a ``sleep`` (as a confined tool, or as a plain child), note its pid, then die."""
     import subprocess
 
@@ -112,7 +112,7 @@ def die_after_spawning(marker: str, seconds: int, confined: bool) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def spawn_and_wait(marker: str, seconds: int) -> None:
+def spawn_and_wait(marker: str, seconds: int | str) -> None:
     """Run a confined ``sleep``; note "<worker pid> <tool pid>" once it runs."""
     import subprocess
 

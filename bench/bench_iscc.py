@@ -1,11 +1,13 @@
 """ISCC throughput over HTTP next to the in-process ceiling, explain latency under load, cold start.
 
 Usage: ``python -m bench iscc [--seconds 20] [--clients 4] [--workers 2] [--storage-dir DIR]
-[--other-url http://127.0.0.1:PORT [--rounds 3]]``.
+[--other-url http://127.0.0.1:PORT] [--rounds 3]``.
 
 1. Cold start: ``python -m kernel`` is started and the sample image is POSTed to /api/v1/iscc
    until the first 201; the time from process start to that answer is reported.
-2. Load: ``--clients`` threads POST the sample image (``test-image.jpg``) for ``--seconds``
+2. Load: ``--clients`` threads POST the sample image (iscc-samples' first image, a 53 kB
+   BMP, sent as ``test-image.jpg`` with ``image/jpeg`` as every earlier figure was: the type
+   is found from the content) for ``--seconds``
    against that server (``--workers`` worker processes), each on one kept-alive connection
    through a lean raw-socket client (``bench.procs.KeepAliveClient``: httpx would take ~1 ms of
    the two cores per request from the server), while another process GETs
@@ -14,12 +16,16 @@ Usage: ``python -m bench iscc [--seconds 20] [--clients 4] [--workers 2] [--stor
    sample, headers and explain probe) against another, already running server of the same API
    on a loopback address (e.g. iscc-web, started as its docs say for production); its ISCC/s and
    ours / its are printed. An answer counts only if it is a 201 with an ``"iscc":"ISCC:…"`` in
-   the body (``is_iscc_answer``, the same check for both servers). ``--rounds N`` alternates the
-   two loads N times and reports the round with the median ratio.
+   the body (``is_iscc_answer``, the same check for both servers).
 4. Ceiling: the same ISCC job (``iscc_job``, i.e. ``code_iscc`` plus the JSON dump) on
    ``--workers`` processes without HTTP, kept busy by ``--clients`` in-flight jobs, at the
    server's worker niceness (``worker_niceness``): on a machine shared with other work a
    ceiling at full priority would win CPU the server's workers are not given.
+
+``--rounds N`` runs 2-4 N times in turn (the server stays up, idle while the ceiling runs) and
+reports the round with the median ratio (ours / other with ``--other-url``, else HTTP /
+ceiling): this VM's speed drifts by up to 2x within minutes (ceilings of 245-419 jobs/s in one
+quarter hour), so a ratio of two loads minutes apart says little.
 """
 
 from __future__ import annotations
@@ -177,17 +183,23 @@ def _init_ceiling_worker(config: dict[str, Any], niceness: int) -> None:
     init_worker(config)
 
 
-def ceiling(seconds: float, workers: int, in_flight: int, directory: Path) -> dict[str, Any]:
+def ceiling_files(in_flight: int, directory: Path) -> list[str]:
+    """One copy of the sample per in-flight ceiling job, each in its own directory."""
+    files = []
+    for i in range(in_flight):
+        target = directory / f"job{i}" / "test-image.jpg"
+        target.parent.mkdir(parents=True)
+        shutil.copy(IMAGE, target)
+        files.append(str(target))
+    return files
+
+
+def ceiling(seconds: float, workers: int, files: list[str]) -> dict[str, Any]:
     from kernel.config import KernelSettings
     from plugins._processing.settings import ProcessingSettings
     from plugins._processing.work import iscc_job
 
-    files = []
-    for i in range(in_flight):
-        target = directory / f"job{i}" / "test-image.jpg"
-        target.parent.mkdir()
-        shutil.copy(IMAGE, target)
-        files.append(str(target))
+    in_flight = len(files)
     context = multiprocessing.get_context("spawn")
     config = ProcessingSettings().worker_config()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_ceiling_worker,
@@ -217,9 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                         "loopback URL (e.g. http://127.0.0.1:8765 for iscc-web) right after ours, "
                         "the same way, and print ours / its ISCC/s")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="with --other-url: load ours, then the other server, this many times "
-                        "(both stay up, each idle while the other is loaded) and report the round "
-                        "with the median ratio: a shared machine's load drifts between loads")
+                        help="run our load, the --other-url load and the ceiling this many times "
+                        "in turn (servers stay up, idle while not loaded) and report the round "
+                        "with the median ratio: a shared machine's speed drifts between loads")
     parser.add_argument("--storage-dir", metavar="DIR",
                         help="where the server's media_path and work_path go (default: a new "
                         "directory in the system temp dir); e.g. /dev/shm to see the file "
@@ -227,26 +239,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     other_base = loopback_base(args.other_url) if args.other_url else None
     load_at_start = os.getloadavg()[0]
-    rounds: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    rounds: list[tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-iscc-", dir=args.storage_dir) as tmp:
         directory = Path(tmp)
         config = write_config(directory, args.workers)
+        files = ceiling_files(args.clients, directory / "ceiling")
         proc, cold = start_and_first_201(config, free_port(), directory / "server.log")
         port = next(a for a in proc.args if a.startswith("127.0.0.1:")).rsplit(":", 1)[1]
         try:
-            for _ in range(args.rounds if other_base else 1):
+            for _ in range(args.rounds):  # the idle server's workers cost the ceiling nothing
                 ours = http_load(f"http://127.0.0.1:{port}", args.seconds, args.clients)
                 theirs = http_load(other_base, args.seconds, args.clients) if other_base else None
-                rounds.append((ours, theirs))
+                rounds.append((ours, theirs, ceiling(args.seconds, args.workers, files)))
         finally:
             proc.terminate()
             proc.wait(30)
-        ceiling_dir = directory / "ceiling"
-        ceiling_dir.mkdir()
-        top = ceiling(args.seconds, args.workers, args.clients, ceiling_dir)
     ratios = [ours["rps"] / theirs["rps"] if theirs and theirs["rps"] else float("inf")
-              for ours, theirs in rounds]
-    load, other = rounds[sorted(range(len(rounds)), key=ratios.__getitem__)[len(rounds) // 2]]
+              for ours, theirs, _ in rounds]
+    shares = [ours["rps"] / top["rps"] for ours, _, top in rounds]
+    median = len(rounds) // 2
+    load, other, top = rounds[sorted(range(len(rounds)),
+                                     key=(ratios if other_base else shares).__getitem__)[median]]
     print(f"ISCC benchmark: sample image {IMAGE.stat().st_size} bytes, {args.clients} clients, "
           f"{args.workers} workers, {args.seconds:.0f} s, {os.cpu_count()} CPUs; load average "
           f"{load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end")
@@ -259,11 +272,13 @@ def main(argv: list[str] | None = None) -> int:
               f"({other['requests']} ok, {other['errors']} errors), p50 "
               f"{other['p50'] * 1000:.1f} ms, p95 {other['p95'] * 1000:.1f} ms; explain p99 "
               f"{other['explain_p99'] * 1000:.1f} ms")
-        each = ", ".join(f"{o['rps']:.1f}/{t['rps']:.1f}" for o, t in rounds if t)
+        each = ", ".join(f"{o['rps']:.1f}/{t['rps']:.1f}" for o, t, _ in rounds if t)
         print(f"  ours / other server: {sorted(ratios)[len(ratios) // 2]:.2f}x (median of "
               f"{len(rounds)} round(s), ours/other ISCC/s: {each})")
     print(f"  ceiling (iscc_job on {args.workers} processes, no HTTP): {top['rps']:.1f} jobs/s")
-    print(f"  HTTP / ceiling: {load['rps'] / top['rps'] * 100:.0f} %")
+    each = ", ".join(f"{o['rps']:.1f}/{c['rps']:.1f}" for o, _, c in rounds)
+    print(f"  HTTP / ceiling: {sorted(shares)[median] * 100:.0f} % (median of {len(rounds)} "
+          f"round(s), HTTP/ceiling per round: {each})")
     print(f"  GET /api/v1/explain during load: p99 {load['explain_p99'] * 1000:.1f} ms "
           f"({load['explain_n']} requests, every 50 ms)")
     return 0

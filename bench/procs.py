@@ -117,7 +117,7 @@ class KeepAliveClient:
     """
 
     def __init__(self, port: int, host: str = "127.0.0.1"):
-        self.host = f"{host}:{port}"
+        self.host = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # IPv6 in []
         self._address = (host, port)
         self._connect()
 

@@ -91,3 +91,29 @@ def test_the_processing_log_never_names_the_upload(worker, tmp_path, suffix, dat
     assert "<input>" in logged  # the library did name the file: it was replaced
     assert "Holiday-Anna-Berlin" not in logged
     assert "job-dir-7q3" not in logged
+
+
+def test_a_tool_failure_is_logged_in_a_bounded_size(tmp_path, caplog):
+    """A failing tool's whole stderr rides on its error (ffmpeg on a damaged video writes
+    ~200 kB per job); the log keeps its start and end, so uploads cannot fill the disk with logs."""
+    import subprocess
+
+    from plugins._processing.work import LOGGED_FAILURE_CHARS, _failed
+
+    upload = tmp_path / "Holiday-Anna-Berlin.mp4"
+    script = (f"echo 'reading {upload}' >&2; yes 'error in unpack_block_qpis' "
+              "| head -c 200000 >&2; echo 'Conversion failed!' >&2; exit 69")
+    from kernel import run_tool  # how jobs run tools: the error carries the tool's stderr
+
+    with pytest.raises(subprocess.CalledProcessError) as info:
+        run_tool(["sh", "-c", script])
+    with caplog.at_level("WARNING", logger="iscc_web.processing"):
+        failure = _failed(info.value, "ISCC processing error.", "ISCC processing", upload)
+    assert failure.detail == "ISCC processing error."
+    (logged,) = [r.getMessage() for r in caplog.records]
+    assert len(logged) < LOGGED_FAILURE_CHARS + 200
+    assert logged.startswith("ISCC processing failed: CalledProcessError(69")
+    assert "characters left out" in logged
+    assert "Conversion failed!" in logged  # the end, where tools say what went wrong
+    assert "Holiday-Anna-Berlin" not in logged
+    assert str(tmp_path) not in logged

@@ -99,14 +99,24 @@ def _dump(result: Any, granular: bool | None) -> dict[str, Any]:
     return data
 
 
+#: Characters of a failure kept for the log, half from its start and half from its end: a
+#: tool's error carries its whole stderr (ffmpeg on a damaged video: ~200 kB per job), and a
+#: client could otherwise fill the operator's disk with logs by uploading such files.
+LOGGED_FAILURE_CHARS = 4000
+
+
 def _scrubbed(exc: Exception, *paths: str | Path) -> str:
-    """``repr(exc)`` for the log, without the job's paths (they hold the upload's file name)."""
+    """``repr(exc)`` for the log, without the job's paths (they hold the upload's file name),
+    at most :data:`LOGGED_FAILURE_CHARS` long."""
     text = repr(exc)
     for full in sorted({str(p) for p in paths}, key=len, reverse=True):
         text = text.replace(full, "<input>")
     for path in paths:
         if len(Path(path).name) > 3:
             text = text.replace(Path(path).name, "<name>")
+    if len(text) > LOGGED_FAILURE_CHARS:
+        half = LOGGED_FAILURE_CHARS // 2
+        text = f"{text[:half]} [... {len(text) - 2 * half} characters left out ...] {text[-half:]}"
     return text
 
 

@@ -136,6 +136,11 @@ class SendTimeoutTCPServer(TCPServer):
         finally:
             await release()
 
+    async def _idle_timeout(self) -> None:
+        """Close the connection (the timer decided when: :class:`IdleTimer`)."""
+        with trio.CancelScope(shield=True):
+            await self._initiate_server_close()
+
     async def protocol_send(self, event: Event) -> None:
         if isinstance(event, RawData):
             if self._held is None:

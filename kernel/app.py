@@ -173,7 +173,7 @@ def create_app(
         counters=counters, counted_storage=counted,
         quota=metered, rate_limiter=RateLimiter(kernel.owner_rate_limit),
         jobs=JobBoard(counted, concurrency=worker_count(settings), max_queue=kernel.max_queue,
-                      lease=kernel.job_lease),
+                      lease=kernel.job_lease, progress_delay=kernel.job_poll_interval),
     )
     app.extensions[EXTENSION] = runtime
     install_error_handlers(app)

@@ -1,10 +1,14 @@
 """Asynchronous jobs whose state lives in storage, so any instance can answer for them.
 
 A job belongs to one package: its state is the package's ``<media_id>.job.json`` sidecar, so
-it expires (and is deleted) with the package. The instance that runs a job rewrites that
-record on every state change (``seq`` counts the changes; it is the event id clients see) and
-renews its lease every third of ``job_lease`` seconds. A reader that finds a record still
-queued or processing after its lease ran out reports it failed: the instance running it died.
+it expires (and is deleted) with the package. The instance that runs a job keeps every state
+change (``seq`` counts them; it is the event id clients see) for its local watchers at once
+and stores the record: the queued record and the job's end at once, a running job's progress
+(status, phase, place in the queue) at most once per ``job_poll_interval``, the interval at
+which another instance's event stream reads it (a job that ends sooner costs two writes, on
+S3 two requests, instead of one per phase), and a renewal of its lease every third of
+``job_lease`` seconds. A reader that finds a record still queued or processing after its
+lease ran out reports it failed: the instance running it died.
 The record and job ids are :mod:`kernel.job_record`.
 """
 
@@ -61,6 +65,7 @@ class _Job:
         self.finished = trio.Event()
         self.scope = trio.CancelScope()
         self.started = False
+        self.unstored = False  # a progress state waits for its delayed write
 
 
 class JobBoard:
@@ -71,13 +76,16 @@ class JobBoard:
         concurrency: jobs processed at once (the worker count).
         max_queue: jobs allowed to wait; more are refused with 503.
         lease: seconds a job's record stays valid without renewal.
+        progress_delay: seconds a running job's progress may wait before it is stored.
     """
 
-    def __init__(self, storage: Storage, *, concurrency: int, max_queue: int, lease: float):
+    def __init__(self, storage: Storage, *, concurrency: int, max_queue: int, lease: float,
+                 progress_delay: float):
         self.storage = storage
         self.concurrency = concurrency
         self.max_queue = max_queue
         self.lease = lease
+        self.progress_delay = progress_delay
         self._jobs: dict[str, _Job] = {}
         self._waiting: deque[_Job] = deque()
         self._running = 0
@@ -200,6 +208,8 @@ class JobBoard:
             await self._write(job, **changes)
 
     async def _write(self, job: _Job, *, renew_only: bool = False, **changes: Any) -> None:
+        """Apply ``changes`` (under ``job.lock``); store the record now if it is a renewal or
+        the job's end, else within ``progress_delay`` (the same write carries later changes)."""
         seq = job.record.seq if renew_only else job.record.seq + 1
         job.record = attrs.evolve(job.record, seq=seq, lease_until=time.time() + self.lease,
                                   **changes)
@@ -207,6 +217,20 @@ class JobBoard:
             job.history.append(job.record)
             changed, job.changed = job.changed, trio.Event()
             changed.set()
+        if renew_only or job.record.terminal or self._nursery is None:
+            await self._store(job)
+        elif not job.unstored:
+            job.unstored = True
+            self._nursery.start_soon(self._store_later, job)
+
+    async def _store_later(self, job: _Job) -> None:
+        await trio.sleep(self.progress_delay)
+        async with job.lock:
+            if job.unstored:  # else a renewal or the job's end stored it meanwhile
+                await self._store(job)
+
+    async def _store(self, job: _Job) -> None:
+        job.unstored = False
         try:
             await self.storage.put_sidecar(job.record.media_id, SIDECAR, job.record.to_json())
         except NotFound:  # the package was deleted: nobody can ask for this job any more

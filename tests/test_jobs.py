@@ -268,3 +268,26 @@ async def test_job_of_a_dead_instance_is_reported_failed_after_its_lease(
         assert events[-1]["error"]["status"] == 503
         assert "stopped before it finished" in events[-1]["error"]["detail"]
         assert (await hb.get(f"/api/v1/jobs/{job_id}")).json()["status"] == "failed"
+
+
+async def test_another_instance_sees_a_running_jobs_progress_then_its_end(
+        make_app: Any) -> None:
+    """Progress reaches the store within ``job_poll_interval`` of the change, not only at the
+    end; the instance that runs the job answers from memory."""
+    kernel = {"plugins": ["media", "slow"], "max_workers": 1, "job_poll_interval": 0.2}
+    a = make_app(kernel=kernel, plugins={"slow": jobs_plugin})
+    b = make_app(kernel=kernel, plugins={"slow": jobs_plugin})
+    async with serve_live(a) as url_a, serve_live(b) as url_b, \
+            httpx.AsyncClient(base_url=url_a, timeout=60) as ha, \
+            httpx.AsyncClient(base_url=url_b, timeout=60) as hb:
+        job_id = (await submit(ha, "seconds=4")).json()["job_id"]
+        running = await poll_until(hb, job_id, {"processing", "done", "failed"})
+        while running["phase"] != "napping":  # "starting" if it was stored in between
+            assert running["status"] == "processing"
+            await trio.sleep(0.05)
+            running = (await hb.get(f"/api/v1/jobs/{job_id}")).json()
+        assert running["status"] == "processing"
+        assert (await ha.get(f"/api/v1/jobs/{job_id}")).json()["phase"] == "napping"
+        final = await poll_until(hb, job_id, {"done", "failed"})
+    assert final["status"] == "done"
+    assert final["result"] == {"slept": 4.0}

@@ -7,6 +7,7 @@ own boto3 client.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
@@ -100,6 +101,37 @@ async def test_a_small_post_iscc_makes_three_store_requests(seaweedfs: SeaweedFS
     assert stored["Body"].read() == IMAGE_SAMPLE.read_bytes()
     assert sorted(names(seaweedfs, prefix, media_id)) == sorted(
         ["test-image.jpg", f"{media_id}.meta.json", f"{media_id}.iscc.json"])
+
+
+async def test_an_async_iscc_job_stores_its_state_twice(seaweedfs: SeaweedFS,
+                                                        proxy: StoreProxy,
+                                                        tmp_path: Path) -> None:
+    """Queued and done; its phases in between are only kept locally, as the job ends within
+    ``job_poll_interval`` (each phase used to cost a PUT: nine requests in all)."""
+    table = settings(seaweedfs, tmp_path / "cache", endpoint=proxy.endpoint)
+    app = create_app({"kernel": {"storage": "s3", "plugins": ["media", "iscc", "s3"],
+                                 "media_path": str(tmp_path / "media"), "max_workers": 1,
+                                 "warm_workers": True, "job_poll_interval": 60,
+                                 "cleanup_interval": 0, "log_level": "WARNING"},
+                      "plugin": {"s3": table}}, env={})
+    prefix = table["prefix"]
+    async with serve_live(app) as url, httpx.AsyncClient(base_url=url, timeout=120) as http:
+        seen = len(proxy.seen)
+        answer = await http.post("/api/v1/iscc", content=IMAGE_SAMPLE.read_bytes(),
+                                 headers={**upload_headers("test-image.jpg", "image/jpeg"),
+                                          "Prefer": "respond-async, wait=60"})
+        assert answer.status_code == 201, answer.text
+        media_id = answer.json()["media_id"]
+        package = f"{prefix}{media_id}/"
+        job = package + f"{media_id}.job.json"
+        requests = proxy.seen[seen:]
+        assert [(r.method, r.key) for r in requests] == [
+            ("PUT", package + "test-image.jpg"), ("PUT", package + f"{media_id}.meta.json"),
+            ("PUT", job), ("PUT", package + f"{media_id}.iscc.json"), ("PUT", job)]
+    stored = seaweedfs.client().get_object(Bucket=BUCKET, Key=job)["Body"].read()
+    record = json.loads(stored)
+    assert (record["status"], record["phase"]) == ("done", "done")
+    assert record["result"]["iscc"] == answer.json()["iscc"]
 
 
 @pytest.mark.parametrize("path", ["direct", "boto3"])

@@ -32,8 +32,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
         with open(tmp, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-    finally:
+    except BaseException:  # after a successful replace there is nothing to remove
         tmp.unlink(missing_ok=True)
+        raise
 
 
 class FileSystemStorage:

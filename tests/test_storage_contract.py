@@ -282,3 +282,15 @@ async def test_shared_secret_is_created_once_and_shared(backend: Backend) -> Non
     assert (await backend.storage.statistics())["packages"] == 0
     assert await backend.storage.sweep(-1) == 0
     assert await backend.storage.shared_secret("test_key") == got[0]  # the sweeper kept it
+
+
+def test_a_failed_sidecar_write_leaves_the_old_sidecar_and_no_temp_file(tmp_path: Path) -> None:
+    """A write that fails midway (here: data the file cannot take) removes its temp file."""
+    from kernel.storage_fs import _write_atomic
+
+    target = tmp_path / "m.iscc.json"
+    _write_atomic(target, b"old")
+    with pytest.raises(TypeError):
+        _write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.iscc.json"]

@@ -22,6 +22,10 @@ Usage: ``python -m bench iscc [--seconds 20] [--clients 4] [--workers 2] [--stor
    server's worker niceness (``worker_niceness``): on a machine shared with other work a
    ceiling at full priority would win CPU the server's workers are not given.
 
+5. CPU: what the server process and its workers used per answered ISCC during our load
+   (``/proc``, the explain probe's requests included), next to the ceiling's CPU per job; their
+   ratio is the most HTTP / ceiling can reach with every core busy.
+
 ``--rounds N`` runs 2-4 N times in turn (the server stays up, idle while the ceiling runs) and
 reports the round with the median ratio (ours / other with ``--other-url``, else HTTP /
 ceiling): this VM's speed drifts by up to 2x within minutes (ceilings of 245-419 jobs/s in one
@@ -49,7 +53,7 @@ from urllib.parse import urlsplit
 import httpx
 import iscc_samples
 
-from bench.procs import ROOT, KeepAliveClient, free_port, percentile
+from bench.procs import ROOT, KeepAliveClient, free_port, percentile, tree_cpu
 
 IMAGE = Path(iscc_samples.images()[0])
 HEADERS = {"X-Upload-Filename": base64.b64encode(b"test-image.jpg").decode(),
@@ -123,7 +127,10 @@ def explain_probe(base: str, iscc: str, seconds: float, sender: Any) -> None:
     sender.send(latencies)
 
 
-def http_load(base: str, seconds: float, clients: int) -> dict[str, Any]:
+def http_load(base: str, seconds: float, clients: int,
+              server: int | None = None) -> dict[str, Any]:
+    """The load on ``base``; with ``server`` (its pid) also the CPU that process and its
+    descendants (the workers) used per answered request, in ms."""
     data = IMAGE.read_bytes()
     stop = threading.Event()
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -160,6 +167,7 @@ def http_load(base: str, seconds: float, clients: int) -> dict[str, Any]:
     probe = multiprocessing.get_context("spawn").Process(
         target=explain_probe, args=(base, iscc, seconds, sender))
     probe.start()
+    cpu_before = tree_cpu(server) if server else (0.0, 0.0)
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -168,10 +176,14 @@ def http_load(base: str, seconds: float, clients: int) -> dict[str, Any]:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    cpu_after = tree_cpu(server) if server else (0.0, 0.0)
     explain.extend(receiver.recv())
     probe.join()
     done = [x for slot in latencies for x in slot]
+    per_request = [(b - a) * 1000 / max(len(done), 1)
+                   for a, b in zip(cpu_before, cpu_after, strict=True)]
     return {"rps": len(done) / elapsed, "requests": len(done), "errors": sum(errors),
+            "server_ms": per_request[0], "workers_ms": per_request[1],
             "p50": percentile(done, 50), "p95": percentile(done, 95),
             "explain_p99": percentile(explain, 99), "explain_n": len(explain)}
 
@@ -206,6 +218,7 @@ def ceiling(seconds: float, workers: int, files: list[str]) -> dict[str, Any]:
                              initargs=(config, KernelSettings().worker_niceness)) as pool:
         list(pool.map(iscc_job, files, [False] * in_flight, [None] * in_flight))  # warm
         done = 0
+        pool_cpu = tree_cpu(os.getpid())[1]  # the pool's processes are our only children now
         start = time.perf_counter()
         pending = {pool.submit(iscc_job, f, False, None) for f in files}
         while time.perf_counter() - start < seconds:
@@ -216,7 +229,8 @@ def ceiling(seconds: float, workers: int, files: list[str]) -> dict[str, Any]:
                 pending.add(pool.submit(iscc_job, files[done % in_flight], False, None))
         elapsed = time.perf_counter() - start
         wait(pending)
-    return {"rps": done / elapsed, "jobs": done}
+        job_ms = (tree_cpu(os.getpid())[1] - pool_cpu) * 1000 / (done + len(pending))
+    return {"rps": done / elapsed, "jobs": done, "job_ms": job_ms}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         port = next(a for a in proc.args if a.startswith("127.0.0.1:")).rsplit(":", 1)[1]
         try:
             for _ in range(args.rounds):  # the idle server's workers cost the ceiling nothing
-                ours = http_load(f"http://127.0.0.1:{port}", args.seconds, args.clients)
+                ours = http_load(f"http://127.0.0.1:{port}", args.seconds, args.clients,
+                                 proc.pid)
                 theirs = http_load(other_base, args.seconds, args.clients) if other_base else None
                 rounds.append((ours, theirs, ceiling(args.seconds, args.workers, files)))
         finally:
@@ -279,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     each = ", ".join(f"{o['rps']:.1f}/{c['rps']:.1f}" for o, _, c in rounds)
     print(f"  HTTP / ceiling: {sorted(shares)[median] * 100:.0f} % (median of {len(rounds)} "
           f"round(s), HTTP/ceiling per round: {each})")
+    bound = top["job_ms"] / (load["server_ms"] + load["workers_ms"])
+    print(f"  CPU per ISCC, ms: server process {load['server_ms']:.2f} (with the explain "
+          f"probe's requests) + its workers "
+          f"{load['workers_ms']:.2f}; ceiling job {top['job_ms']:.2f}; so with every core busy "
+          f"HTTP / ceiling could reach at most {bound * 100:.0f} % in this round")
     print(f"  GET /api/v1/explain during load: p99 {load['explain_p99'] * 1000:.1f} ms "
           f"({load['explain_n']} requests, every 50 ms)")
     return 0

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from bench.bench_upload import curl_upload, make_payload
-from bench.procs import PeakRss
+from bench.procs import PeakRss, tree_cpu
 from tests.s3_cluster import Cluster, nginx_binary, running_cluster
 from tests.s3_fixtures import SeaweedFS, weed_binary
 
@@ -86,36 +86,6 @@ def iscc_rate(url: str, image: bytes, requests: int, clients: int, limit: float,
     with ThreadPoolExecutor(clients) as pool:
         done = sum(pool.map(worker, [requests // clients] * clients))
     return done / (time.monotonic() - start)
-
-
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def tree_cpu(root: int) -> tuple[float, float]:
-    """CPU seconds (user + system) used so far by ``root`` and by its living descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    own = descendants = 0.0
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            fields = _stat(pid)
-        except OSError:
-            continue
-        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        if pid == root:
-            own = used
-        else:
-            descendants += used
-        todo += children.get(pid, [])
-    return own, descendants
 
 
 def load() -> str:

@@ -224,7 +224,8 @@ class JobBoard:
             self._nursery.start_soon(self._store_later, job)
 
     async def _store_later(self, job: _Job) -> None:
-        await trio.sleep(self.progress_delay)
+        with trio.move_on_after(self.progress_delay):  # a job that ends stores its end itself
+            await job.finished.wait()  # (and nothing waits for this task when the app stops)
         async with job.lock:
             if job.unstored:  # else a renewal or the job's end stored it meanwhile
                 await self._store(job)

@@ -120,3 +120,21 @@ def test_invalid_settings_are_refused(tmp_path: Path, table: dict) -> None:
     with pytest.raises(ConfigError, match=r"plugin\.s3"):
         create_app({"kernel": {"plugins": ["media", "s3"], "media_path": str(tmp_path)},
                     "plugin": {"s3": table}}, env={})
+
+
+async def test_only_complete_packages_count_in_usage_and_statistics(
+        storage: S3Storage, seaweedfs: SeaweedFS) -> None:
+    """Foreign keys under the prefix and a package without its meta record are no packages."""
+    done = meta(name="done.txt")
+    await storage.save_upload(done, stream(b"12345"))
+    client = seaweedfs.client()
+    for key in (f"{storage.prefix}not-a-media-id/x.meta.json",
+                f"{storage.prefix}{new_media_id()}/half-written.bin",
+                f"{storage.prefix}stray.meta.json"):
+        client.put_object(Bucket=BUCKET, Key=key, Body=b"xyz")
+    usage = await storage.usage()
+    assert list(usage) == [done.media_id]
+    owner, size = usage[done.media_id]
+    assert owner == done.user
+    assert size == 5 + len(done.to_json())
+    assert (await storage.statistics())["packages"] == 1

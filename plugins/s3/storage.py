@@ -39,10 +39,10 @@ from kernel import (
 )
 from plugins.s3.cache import StagingCache, default_cache_dir
 from plugins.s3.create import create_package, probe_conditional_writes
+from plugins.s3.listing import expired_packages, package_sizes, stale_uploads
 from plugins.s3.ops import ObjectMissing, PreconditionFailed, S3Ops, make_client
 from plugins.s3.removal import Remover
 from plugins.s3.settings import S3Settings
-from plugins.s3.sweep import expired_packages, stale_uploads
 from plugins.s3.upload import ObjectUpload, file_chunks
 
 log = logging.getLogger("iscc_web.storage.s3")
@@ -277,15 +277,7 @@ class S3Storage:
         return decode_secret(await self.ops.get(key))
 
     async def usage(self) -> dict[str, tuple[str, int]]:
-        sizes: dict[str, int] = {}
-        visible: set[str] = set()
-        for obj in await self.ops.list_keys(self.prefix):
-            name, slash, rest = obj["Key"][len(self.prefix):].partition("/")
-            if not slash or not MEDIA_ID.fullmatch(name):
-                continue
-            sizes[name] = sizes.get(name, 0) + int(obj.get("Size", 0))
-            if rest == f"{name}.meta.json":
-                visible.add(name)
+        sizes, visible = package_sizes(await self.ops.list_keys(self.prefix), self.prefix)
         owners = {}
         for media_id in sorted(visible):
             owner = self._owners.get(media_id)
@@ -300,10 +292,9 @@ class S3Storage:
 
     async def statistics(self) -> dict[str, Any]:
         objects = await self.ops.list_keys(self.prefix)
-        packages = sum(1 for obj in objects if obj["Key"].endswith(".meta.json"))
         return {
             "backend": "s3",
-            "packages": packages,
+            "packages": len(package_sizes(objects, self.prefix)[1]),
             "bytes": sum(int(obj.get("Size", 0)) for obj in objects),
             "objects": len(objects),
             "staged_files": self.cache.staged,

@@ -72,14 +72,19 @@ def names(seaweedfs: SeaweedFS, storage: S3Storage | str, media_id: str) -> list
     return [key.removeprefix(package) for key in seaweedfs.keys(package)]
 
 
+def iscc_app(table: dict[str, Any], tmp_path: Path, **kernel: Any) -> Any:
+    """An app with the iscc group on S3 (``table``), one worker, ``kernel`` settings on top."""
+    return create_app({"kernel": {"storage": "s3", "plugins": ["media", "iscc", "s3"],
+                                  "media_path": str(tmp_path / "media"), "max_workers": 1,
+                                  "cleanup_interval": 0, "log_level": "WARNING", **kernel},
+                       "plugin": {"s3": table}}, env={})
+
+
 async def test_a_small_post_iscc_makes_three_store_requests(seaweedfs: SeaweedFS,
                                                             proxy: StoreProxy,
                                                             tmp_path: Path) -> None:
     table = settings(seaweedfs, tmp_path / "cache", endpoint=proxy.endpoint)
-    app = create_app({"kernel": {"storage": "s3", "plugins": ["media", "iscc", "s3"],
-                                 "media_path": str(tmp_path / "media"), "max_workers": 1,
-                                 "cleanup_interval": 0, "log_level": "WARNING"},
-                      "plugin": {"s3": table}}, env={})
+    app = iscc_app(table, tmp_path)
     prefix = table["prefix"]
     async with serve_live(app) as url, httpx.AsyncClient(base_url=url, timeout=120) as http:
         seen = len(proxy.seen)
@@ -109,11 +114,7 @@ async def test_an_async_iscc_job_stores_its_state_twice(seaweedfs: SeaweedFS,
     """Queued and done; its phases in between are only kept locally, as the job ends within
     ``job_poll_interval`` (each phase used to cost a PUT: nine requests in all)."""
     table = settings(seaweedfs, tmp_path / "cache", endpoint=proxy.endpoint)
-    app = create_app({"kernel": {"storage": "s3", "plugins": ["media", "iscc", "s3"],
-                                 "media_path": str(tmp_path / "media"), "max_workers": 1,
-                                 "warm_workers": True, "job_poll_interval": 60,
-                                 "cleanup_interval": 0, "log_level": "WARNING"},
-                      "plugin": {"s3": table}}, env={})
+    app = iscc_app(table, tmp_path, warm_workers=True, job_poll_interval=60)
     prefix = table["prefix"]
     async with serve_live(app) as url, httpx.AsyncClient(base_url=url, timeout=120) as http:
         seen = len(proxy.seen)

@@ -6,14 +6,16 @@ the record holds the whole id, so knowing the media id alone finds no job.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
+import time
 from typing import Any
 
 import attrs
 
 from kernel.errors import NotFound, problem_body
-from kernel.storage import new_media_id
+from kernel.storage import Storage, new_media_id
 
 SIDECAR = "job.json"
 QUEUED, PROCESSING, DONE, FAILED = "queued", "processing", "done", "failed"
@@ -84,3 +86,21 @@ class JobRecord:
         if self.error is not None:
             body["error"] = self.error
         return body
+
+
+async def load_record(storage: Storage, job_id: str) -> JobRecord:
+    """A job's stored state, as a reader sees it now (:meth:`JobRecord.as_seen`).
+
+    Raises:
+        NotFound: no such job (also when its package expired or was deleted).
+    """
+    data = await storage.get_sidecar(media_id_of(job_id), SIDECAR)
+    if data is None:
+        raise NotFound("No such job.")
+    try:
+        record = JobRecord.from_json(data)
+    except (ValueError, TypeError):
+        raise NotFound("No such job.") from None
+    if not hmac.compare_digest(record.job_id, job_id):
+        raise NotFound("No such job.")
+    return record.as_seen(time.time())

@@ -1,20 +1,16 @@
 """Asynchronous jobs whose state lives in storage, so any instance can answer for them.
 
 A job belongs to one package: its state is the package's ``<media_id>.job.json`` sidecar, so
-it expires (and is deleted) with the package. The instance that runs a job keeps every state
-change (``seq`` counts them; it is the event id clients see) for its local watchers at once
-and stores the record: the queued record and the job's end at once, a running job's progress
-(status, phase, place in the queue) at most once per ``job_poll_interval``, the interval at
-which another instance's event stream reads it (a job that ends sooner costs two writes, on
-S3 two requests, instead of one per phase), and a renewal of its lease every third of
-``job_lease`` seconds. A reader that finds a record still queued or processing after its
-lease ran out reports it failed: the instance running it died.
-The record and job ids are :mod:`kernel.job_record`.
+it expires (and is deleted) with the package. The instance running a job tells its local
+watchers of every change at once (``seq`` counts them: the event id clients see) and stores
+the queued record and the end at once, the progress in between at most once per
+``job_poll_interval`` (the interval at which other instances read it), and a renewal of the
+lease every third of ``job_lease``. A reader finding a record still queued or processing after
+its lease ran out reports it failed (its instance died). Records, ids: :mod:`kernel.job_record`.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from collections import deque
@@ -32,7 +28,7 @@ from kernel.job_record import (
     QUEUED,
     SIDECAR,
     JobRecord,
-    media_id_of,
+    load_record,
     new_job_id,
 )
 from kernel.storage import Storage, UploadMeta
@@ -256,20 +252,10 @@ class JobBoard:
         Raises:
             NotFound: no such job (also when its package expired or was deleted).
         """
-        media_id = media_id_of(job_id)
         local = self._jobs.get(job_id)
         if local is not None:
             return local.record
-        data = await self.storage.get_sidecar(media_id, SIDECAR)
-        if data is None:
-            raise NotFound("No such job.")
-        try:
-            record = JobRecord.from_json(data)
-        except (ValueError, TypeError):
-            raise NotFound("No such job.") from None
-        if not hmac.compare_digest(record.job_id, job_id):
-            raise NotFound("No such job.")
-        return record.as_seen(time.time())
+        return await load_record(self.storage, job_id)
 
     async def states_after(self, job_id: str, seen: int) -> list[JobRecord]:
         """The job's states after state ``seen``, oldest first, ending with the current one

@@ -5,18 +5,21 @@ record makes a package visible), so a removal that stops half-way never leaves a
 looks complete. A failed creation removes only what it wrote itself (:class:`Leftover`: another
 instance may own the media id), in a shielded, time-bounded cleanup; a cleanup the store
 refused is remembered (:attr:`Remover.orphans`) and retried before the next upload and by the
-sweeper.
+sweeper, which also removes expired packages and aborts stale multipart uploads.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import attrs
 import trio
 
+from kernel import ServiceUnavailable
+from plugins.s3.listing import expired_packages, stale_uploads
 from plugins.s3.ops import ObjectMissing, S3Ops
 from plugins.s3.upload import CLEANUP_TIMEOUT
 
@@ -112,3 +115,22 @@ class Remover:
                 await self.remove_leftover(self.orphans[media_id])
             except Exception:
                 return
+
+    async def sweep(self, prefix: str, max_age: float) -> int:
+        """Retry refused cleanups, remove the packages under ``prefix`` older than ``max_age``
+        seconds and abort older multipart uploads; the number of packages removed."""
+        await self.retry_orphans()
+        ops, now = self._ops(), time.time()
+        deleted = 0
+        for media_id in expired_packages(await ops.list_keys(prefix), prefix, now, max_age):
+            try:
+                if await self.remove(media_id):
+                    deleted += 1
+            except Exception as exc:  # another instance may be sweeping it right now
+                log.warning("sweeper could not remove a package: %s", type(exc).__name__)
+        for key, upload_id in stale_uploads(await ops.list_uploads(prefix), now, max_age):
+            try:
+                await ops.call("abort_multipart_upload", Key=key, UploadId=upload_id)
+            except (ObjectMissing, ServiceUnavailable):
+                continue
+        return deleted

@@ -39,7 +39,7 @@ from kernel import (
 )
 from plugins.s3.cache import StagingCache, default_cache_dir
 from plugins.s3.create import create_package, probe_conditional_writes
-from plugins.s3.listing import expired_packages, package_sizes, stale_uploads
+from plugins.s3.listing import package_sizes
 from plugins.s3.ops import ObjectMissing, PreconditionFailed, S3Ops, make_client
 from plugins.s3.removal import Remover
 from plugins.s3.settings import S3Settings
@@ -243,23 +243,7 @@ class S3Storage:
         return await self.removal.remove(media_id)
 
     async def sweep(self, max_age: float) -> int:
-        await self.removal.retry_orphans()
-        now = time.time()
-        objects = await self.ops.list_keys(self.prefix)
-        deleted = 0
-        for media_id in expired_packages(objects, self.prefix, now, max_age):
-            try:
-                if await self.removal.remove(media_id):
-                    deleted += 1
-            except Exception as exc:  # another instance may be sweeping it right now
-                log.warning("sweeper could not remove a package: %s", type(exc).__name__)
-        for key, upload_id in stale_uploads(await self.ops.list_uploads(self.prefix), now,
-                                            max_age):
-            try:
-                await self.ops.call("abort_multipart_upload", Key=key, UploadId=upload_id)
-            except (ObjectMissing, ServiceUnavailable):
-                continue
-        return deleted
+        return await self.removal.sweep(self.prefix, max_age)
 
     async def ready(self) -> bool:
         """The bucket answers (one HEAD request)."""
